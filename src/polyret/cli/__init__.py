@@ -1,0 +1,10 @@
+"""The ``polyret`` command line: thin typer wrappers over public functions.
+
+Each command lives in its own module and registers itself on :data:`app`; this module only
+assembles them.
+"""
+
+from polyret.cli.app import app, main
+from polyret.cli import datasets_cmd  # noqa: F401  (registers commands)
+
+__all__ = ["app", "main"]

@@ -1,0 +1,38 @@
+"""The typer application every command module registers on."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from polyret.errors import PolyretError
+
+app = typer.Typer(
+    name="polyret",
+    help="Multilingual retrieval: index, search, evaluate, curate, mine, train.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def main() -> None:
+    """Console-script entry point: polyret errors become one red line and exit code 2."""
+    try:
+        app()
+    except PolyretError as error:
+        err_console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise SystemExit(2) from None

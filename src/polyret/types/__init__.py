@@ -1,0 +1,7 @@
+"""Core data types shared by every stage."""
+
+from polyret.types.collection import UNKNOWN_LANG, Corpus, Document, Queries, Query
+from polyret.types.dataset import Dataset
+from polyret.types.ranking import Qrels, Run
+
+__all__ = ["UNKNOWN_LANG", "Corpus", "Dataset", "Document", "Qrels", "Queries", "Query", "Run"]
