@@ -63,6 +63,7 @@ def _fast_read(path: Path, fields: tuple[Field, ...]) -> pa.Table:
     options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     with pa.input_stream(str(path), compression="detect") as stream:
         raw = pa_json.read_json(stream, parse_options=options)
+    raw.validate(full=True)  # the JSON reader does not reject invalid UTF-8 by itself
     columns = {}
     for field in fields:
         column = raw.column(field.keys[0])

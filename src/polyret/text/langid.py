@@ -48,7 +48,7 @@ _MAJOR = frozenset(
     "ar bn de el en es fa fi fr he hi id it ja ko mr nl pl pt ru sw te th tr uk ur vi yo zh"
     .split()
 )
-PRIOR_BONUS = 10.0
+_PRIOR_BONUS = 6.0  # measured on MIRACL topics + Tatoeba: id 0.81 -> 0.97, ru 0.97 -> 0.98
 
 
 @cache
@@ -94,7 +94,7 @@ def _classify(text: str, script: str, candidates: frozenset[str] | None) -> str:
     for label, score in _identifier().rank(text):
         if label in allowed:
             if label in _MAJOR:
-                score += PRIOR_BONUS
+                score += _PRIOR_BONUS
             if score > best_score:
                 best, best_score = label, score
     return normalize_lang_code(best)

@@ -57,12 +57,12 @@ class _Collection(Generic[R]):
     @classmethod
     def from_records(cls, records: Iterable[R | Mapping[str, Any]]) -> Self:
         """Build from records (dataclass instances or dicts with the column names)."""
-        columns: dict[str, list[str]] = {name: [] for name in cls.columns}
+        columns: dict[str, list[str | None]] = {name: [] for name in cls.columns}
         for record in records:
             row = record if isinstance(record, Mapping) else _as_mapping(record)
             for name in cls.columns:
                 value = row.get(name)
-                if value is None:
+                if value is None and name in ("lang", "title"):
                     value = UNKNOWN_LANG if name == "lang" else ""
                 columns[name].append(value)
         return cls(pa.table({n: pa.array(v, pa.string()) for n, v in columns.items()}))
