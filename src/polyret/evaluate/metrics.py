@@ -2,13 +2,15 @@
 
 The five families match trec_eval's measures (and so pytrec_eval and ir_measures):
 
-| polyret | trec_eval | definition for one query |
-| --- | --- | --- |
-| ``ndcg@k`` | ``ndcg_cut_k`` | ``DCG@k / IDCG@k``, gain = relevance level (negative → 0), discount ``log2(rank + 1)``; the ideal ranking sorts all judged documents of the query by gain, cut at ``k`` |
-| ``recall@k`` | ``recall_k`` | relevant documents in the top ``k`` / relevant documents judged |
-| ``mrr@k`` | ``recip_rank`` on the run cut at ``k`` | ``1 / rank`` of the first relevant document in the top ``k`` |
-| ``map@k`` | ``map_cut_k`` | sum of precision at each relevant rank ``<= k``, / relevant documents judged |
-| ``p@k`` | ``P_k`` | relevant documents in the top ``k`` / ``k`` (even when fewer were retrieved) |
+- ``ndcg@k`` (trec_eval ``ndcg_cut_k``): ``DCG@k / IDCG@k`` with gain = relevance level
+  (negative levels count 0) and discount ``log2(rank + 1)``; the ideal ranking sorts all judged
+  documents of the query by gain and is cut at ``k``.
+- ``recall@k`` (``recall_k``): relevant documents in the top ``k`` / relevant documents judged.
+- ``mrr@k`` (``recip_rank`` on the run cut at ``k``): ``1 / rank`` of the first relevant
+  document in the top ``k``, 0 if there is none.
+- ``map@k`` (``map_cut_k``): sum of the precision at each relevant rank ``<= k``, divided by
+  the number of relevant documents judged.
+- ``p@k`` (``P_k``): relevant documents in the top ``k`` / ``k``, even when fewer were retrieved.
 
 "Relevant" means relevance ``>= relevance_level`` (trec_eval's ``-l``, default 1); nDCG uses
 the graded levels and ignores ``relevance_level``, as trec_eval does. Without ``@k``,
@@ -169,7 +171,8 @@ def compute_metrics(
     judged = _JudgedQueries.build(qrels, query_ids, relevance_level)
     values = np.zeros((len(query_ids), len(parsed)))
     for column, metric in enumerate(parsed):
-        values[:, column] = _METRIC_FUNCTIONS[metric.name](entries, judged, metric.k, relevance_level)
+        function = _METRIC_FUNCTIONS[metric.name]
+        values[:, column] = function(entries, judged, metric.k, relevance_level)
     values.setflags(write=False)
     return QueryScores(query_ids, parsed, values)
 
@@ -189,7 +192,9 @@ class _RankedEntries:
     relevance: np.ndarray
 
     @classmethod
-    def build(cls, run: Run, qrels: Qrels, query_ids: np.ndarray, max_k: int | None) -> _RankedEntries:
+    def build(
+        cls, run: Run, qrels: Qrels, query_ids: np.ndarray, max_k: int | None
+    ) -> _RankedEntries:
         counts = run.counts()
         offsets = run._offsets
         run_row_to_query = _positions(run.query_ids, query_ids)
@@ -198,9 +203,11 @@ class _RankedEntries:
         keep = query >= 0
         if max_k is not None:
             keep &= rank < max_k
-        take = np.flatnonzero(keep)
-        query, rank = query[take], rank[take]
-        doc_ids = run._doc_ids[take]
+        if keep.all():
+            doc_ids = run._doc_ids
+        else:
+            take = np.flatnonzero(keep)
+            query, rank, doc_ids = query[take], rank[take], run._doc_ids[take]
 
         # integer keys: (evaluated query row, code of the doc id among the judged doc ids)
         q_query = np.repeat(_positions(qrels.query_ids, query_ids), qrels.counts())
@@ -213,14 +220,15 @@ class _RankedEntries:
         order = np.argsort(q_keys, kind="stable")
         q_keys, q_values = q_keys[order], q_values[order]
 
-        codes = pc.index_in(pa.array(doc_ids, pa.string()), value_set=encoded.dictionary)
-        codes = codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        keys = query * num_codes + codes
-        where = np.minimum(np.searchsorted(q_keys, keys), max(len(q_keys) - 1, 0))
-        found = (codes >= 0) & (len(q_keys) > 0)
-        if len(q_keys):
-            found &= q_keys[where] == keys
-        relevance = np.where(found, q_values[where] if len(q_values) else 0, 0)
+        relevance = np.zeros(len(query), dtype=np.int64)
+        if len(q_keys) and len(doc_ids):
+            codes = pc.index_in(pa.array(doc_ids, pa.string()), value_set=encoded.dictionary)
+            codes = codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            candidates = np.flatnonzero(codes >= 0)  # documents judged for some query
+            keys = query[candidates] * num_codes + codes[candidates]
+            where = np.minimum(np.searchsorted(q_keys, keys), len(q_keys) - 1)
+            found = q_keys[where] == keys
+            relevance[candidates[found]] = q_values[where[found]]
         return cls(len(query_ids), query, rank, relevance)
 
 
@@ -276,16 +284,22 @@ def _hits(entries: _RankedEntries, k: int | None, level: int) -> np.ndarray:
     return _per_query_sum(entries.query[mask], np.ones(int(mask.sum())), entries.num_queries)
 
 
-def _precision(entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int) -> np.ndarray:
+def _precision(
+    entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int
+) -> np.ndarray:
     cutoff = k if k is not None else max(int(entries.rank.max(initial=0)) + 1, 1)
     return _hits(entries, k, level) / cutoff
 
 
-def _recall(entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int) -> np.ndarray:
+def _recall(
+    entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int
+) -> np.ndarray:
     return _safe_divide(_hits(entries, k, level), judged.num_relevant)
 
 
-def _reciprocal_rank(entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int) -> np.ndarray:
+def _reciprocal_rank(
+    entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int
+) -> np.ndarray:
     mask = _within(entries, k) & (entries.relevance >= level)
     # entries of a query are contiguous and in rank order: the first hit is the best rank
     queries, first = np.unique(entries.query[mask], return_index=True)
@@ -294,7 +308,9 @@ def _reciprocal_rank(entries: _RankedEntries, judged: _JudgedQueries, k: int | N
     return out
 
 
-def _average_precision(entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int) -> np.ndarray:
+def _average_precision(
+    entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int
+) -> np.ndarray:
     relevant = (entries.relevance >= level).astype(np.int64)
     running = np.cumsum(relevant)
     segment = np.cumsum(entries.rank == 0) - 1  # each query's entries start at rank 0
@@ -306,7 +322,9 @@ def _average_precision(entries: _RankedEntries, judged: _JudgedQueries, k: int |
                         judged.num_relevant)
 
 
-def _ndcg(entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int) -> np.ndarray:
+def _ndcg(
+    entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int
+) -> np.ndarray:
     mask = _within(entries, k) & (entries.relevance > 0)
     gains = entries.relevance[mask] / np.log2(entries.rank[mask] + 2.0)
     dcg = _per_query_sum(entries.query[mask], gains, entries.num_queries)
