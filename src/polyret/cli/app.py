@@ -27,6 +27,8 @@ def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log 
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    if not verbose:  # bm25s logs its internals at DEBUG on a logger it sets to DEBUG itself
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def main() -> None:
