@@ -118,7 +118,7 @@ class StandardAnalyzer(BaseAnalyzer):
 
     Example:
         >>> StandardAnalyzer(AnalyzerConfig("en")).analyze("The runners were running!")
-        ['runner', 'were', 'run']
+        ['the', 'runner', 'were', 'run']
     """
 
     def _split_batch(self, texts: list[str]) -> list[list[str]]:
@@ -144,7 +144,7 @@ class ChineseAnalyzer(_SegmentedAnalyzer):
 
     Example:
         >>> ChineseAnalyzer(AnalyzerConfig("zh")).analyze("中华人民共和国成立了")
-        ['中华', '华人', '人民', '共和', '共和国', '中华人民共和国', '成立']
+        ['中华', '华人', '人民', '共和', '共和国', '中华人民共和国', '成立', '了']
     """
 
     def _segment(self, text: str) -> list[str]:
@@ -158,7 +158,7 @@ class JapaneseAnalyzer(_SegmentedAnalyzer):
     speech and the stopwordsiso ``ja`` list is applied.
 
     Example:
-        >>> JapaneseAnalyzer(AnalyzerConfig("ja")).analyze("東京で寿司を食べた")
+        >>> JapaneseAnalyzer(AnalyzerConfig("ja", stopwords=True)).analyze("東京で寿司を食べた")
         ['東京', '寿司', '食べる']
     """
 
@@ -170,7 +170,7 @@ class ThaiAnalyzer(_SegmentedAnalyzer):
     """Thai: pythainlp ``newmm`` dictionary segmentation, stopwordsiso ``th`` list.
 
     Example:
-        >>> ThaiAnalyzer(AnalyzerConfig("th", stopwords=False)).analyze("ภาษาไทยสวยงาม")
+        >>> ThaiAnalyzer(AnalyzerConfig("th")).analyze("ภาษาไทยสวยงาม")
         ['ภาษาไทย', 'สวยงาม']
     """
 
@@ -182,8 +182,8 @@ class KoreanAnalyzer(BaseAnalyzer):
     """Korean: Kiwi morphological analysis keeping content morphemes.
 
     Nouns, numerals, verb/adjective stems, roots, adverbs and foreign words are kept;
-    particles, endings and affixes are dropped by POS tag (``stopwords=False`` keeps every
-    morpheme). Kiwi analyses a whole batch in one native call.
+    particles, endings and affixes are dropped by POS tag whatever the options: they are
+    Korean's inflection, what a stemmer removes in other languages. Kiwi analyses a whole batch in one native call.
 
     Example:
         >>> KoreanAnalyzer(AnalyzerConfig("ko")).analyze("서울에서 밥을 먹었다")
@@ -193,5 +193,5 @@ class KoreanAnalyzer(BaseAnalyzer):
     use_stopword_list = False
 
     def _split_batch(self, texts: list[str]) -> list[list[str]]:
-        docs = segment_ko(texts, drop_function_words=self._config.stopwords)
+        docs = segment_ko(texts, drop_function_words=True)
         return [split_words(" ".join(doc)) for doc in docs]

@@ -24,7 +24,7 @@ class AutoAnalyzer:
 
     Example:
         >>> AutoAnalyzer().analyze_batch(["Die Häuser", "東京で寿司を食べた"])
-        [['haus'], ['東京', '寿司', '食べる']]
+        [['die', 'haus'], ['東京', 'で', '寿司', 'を', '食べる', 'た']]
     """
 
     def __init__(self, config: AnalyzerConfig | None = None) -> None:

@@ -47,7 +47,7 @@ def analyzer_for(lang: str = "auto", *, name: str | None = None, **options: Any)
         MissingExtraError: The language needs an extra that is not installed.
 
     Example:
-        >>> analyzer_for("deu").analyze("Die Häuser und das Haus")
+        >>> analyzer_for("deu", stopwords=True).analyze("Die Häuser und das Haus")
         ['haus', 'haus']
     """
     config = AnalyzerConfig(language=normalize_lang_code(lang), **options)
