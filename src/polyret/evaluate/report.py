@@ -125,10 +125,10 @@ class Report:
                       *(_fmt(self.mean[m], digits) for m in self.metrics), style="bold")
         return table
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GitHub-flavoured Markdown table (first column left-aligned, others right)."""
-    lines = ["| " + " | ".join(header) + " |",
-             "| " + " | ".join([":---", *("---:" for _ in header[1:])]) + " |"]
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+    """A GitHub-flavoured Markdown table (the first ``left`` columns left-aligned, others right)."""
+    align = [":---" if i < left else "---:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
