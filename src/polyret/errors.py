@@ -64,6 +64,17 @@ class MissingExtraError(PolyretError, ImportError):
         )
 
 
+class OutputExistsError(PolyretError, FileExistsError):
+    """The output path exists and the caller did not ask to overwrite it."""
+
+    def __init__(self, path: str | PathLike[str]) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path} already exists (pass overwrite=True / --overwrite to replace it)")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class UnknownNameError(PolyretError, KeyError):
     """A name that no registry entry carries, with the valid names and close matches."""
 

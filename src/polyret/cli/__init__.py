@@ -5,6 +5,6 @@ assembles them.
 """
 
 from polyret.cli.app import app, main
-from polyret.cli import datasets_cmd, demo_cmd  # noqa: F401  (registers commands)
+from polyret.cli import datasets_cmd, demo_cmd, retrieve_cmd  # noqa: F401  (registers commands)
 
 __all__ = ["app", "main"]

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from polyret.errors import OutputExistsError
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
@@ -51,11 +53,11 @@ def atomic_directory(path: str | os.PathLike[str], *, overwrite: bool = False) -
     Args:
         path: The final folder.
         overwrite: Replace an existing ``path`` (the old one is removed only after the new
-            one is in place); otherwise an existing ``path`` raises FileExistsError.
+            one is in place); otherwise an existing ``path`` raises OutputExistsError.
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists (pass overwrite=True to replace it)")
+        raise OutputExistsError(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:

@@ -98,7 +98,7 @@ class BM25:
         token_ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
         model = bm25s.BM25(k1=self.config.k1, b=self.config.b, delta=self.config.delta,
                            method=self.config.variant)
-        model.index((token_ids, vocab), show_progress=show_progress)
+        model.index((token_ids, vocab), show_progress=False)
         self._set(model, np.asarray(corpus.ids, dtype=object))
         log.info("BM25: indexed %d documents, %d terms", len(corpus), len(model.vocab_dict))
         return self
