@@ -97,8 +97,8 @@ class Comparison:
 
     def caption(self) -> str:
         """One line saying what the markers mean."""
-        return (f"{MARKER}: {self.correction}-corrected p < {self.alpha} vs {self.baseline!r} "
-                f"({self.test} test, paired over queries)")
+        return (f"{MARKER}: p < {self.alpha} vs {self.baseline!r} "
+                f"(paired {self.test} over queries, {self.correction} correction)")
 
     def to_markdown(self, digits: int = 4) -> str:
         """A Markdown table: one row per (language,) system; cells ``mean (delta)*``."""
