@@ -10,9 +10,24 @@ from .conftest import read_texts, shared_path
 # Accuracy measured on the MIRACL v1.0 dev topics (script rules + py3langid with a prior
 # toward widely used languages), floors set a little below.
 MIRACL_FLOOR = {
-    "ar": 0.99, "bn": 0.99, "de": 0.97, "en": 0.96, "es": 0.98, "fa": 0.99, "fi": 0.96,
-    "fr": 0.95, "hi": 0.96, "id": 0.95, "ja": 0.99, "ko": 0.99, "ru": 0.97, "sw": 0.96,
-    "te": 0.99, "th": 0.99, "yo": 0.96, "zh": 0.99,
+    "ar": 0.99,
+    "bn": 0.99,
+    "de": 0.97,
+    "en": 0.96,
+    "es": 0.98,
+    "fa": 0.99,
+    "fi": 0.96,
+    "fr": 0.95,
+    "hi": 0.96,
+    "id": 0.95,
+    "ja": 0.99,
+    "ko": 0.99,
+    "ru": 0.97,
+    "sw": 0.96,
+    "te": 0.99,
+    "th": 0.99,
+    "yo": 0.96,
+    "zh": 0.99,
 }
 TATOEBA_FLOOR = {"uk": 0.92, "mr": 0.95, "es": 0.96, "ru": 0.96}
 
@@ -20,10 +35,18 @@ TATOEBA_FLOOR = {"uk": 0.92, "mr": 0.95, "es": 0.96, "ru": 0.96}
 @pytest.mark.parametrize(
     ("text", "lang"),
     [
-        ("東京に行きます", "ja"), ("東京大学", "zh"), ("서울대학교", "ko"), ("ภาษาไทย", "th"),
-        ("Это русское предложение.", "ru"), ("Das ist ein schönes Haus.", "de"),
-        ("هذا كتاب جميل", "ar"), ("Ελληνικά", "el"), ("עברית", "he"), ("తెలుగు భాష", "te"),
-        ("12345 !!", "und"), ("", "und"),
+        ("東京に行きます", "ja"),
+        ("東京大学", "zh"),
+        ("서울대학교", "ko"),
+        ("ภาษาไทย", "th"),
+        ("Это русское предложение.", "ru"),
+        ("Das ist ein schönes Haus.", "de"),
+        ("هذا كتاب جميل", "ar"),
+        ("Ελληνικά", "el"),
+        ("עברית", "he"),
+        ("తెలుగు భాష", "te"),
+        ("12345 !!", "und"),
+        ("", "und"),
     ],
 )
 def test_detect_language(text, lang):

@@ -183,7 +183,8 @@ class KoreanAnalyzer(BaseAnalyzer):
 
     Nouns, numerals, verb/adjective stems, roots, adverbs and foreign words are kept;
     particles, endings and affixes are dropped by POS tag whatever the options: they are
-    Korean's inflection, what a stemmer removes in other languages. Kiwi analyses a whole batch in one native call.
+    Korean's inflection, what a stemmer removes in other languages. Kiwi analyses a whole
+    batch in one native call.
 
     Example:
         >>> KoreanAnalyzer(AnalyzerConfig("ko")).analyze("서울에서 밥을 먹었다")

@@ -13,14 +13,43 @@ __all__ = ["AnalyzerConfig", "default_stemmer", "stemmer_algorithms"]
 
 # Canonical language code -> Snowball algorithm in PyStemmer.
 _STEMMERS = {
-    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech",
-    "da": "danish", "nl": "dutch", "en": "english", "eo": "esperanto", "et": "estonian",
-    "fi": "finnish", "fr": "french", "de": "german", "el": "greek", "hi": "hindi",
-    "hu": "hungarian", "id": "indonesian", "ms": "indonesian", "ga": "irish", "it": "italian",
-    "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "nb": "norwegian",
-    "nn": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sr": "serbian", "st": "sesotho", "es": "spanish", "sv": "swedish",
-    "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+    "ar": "arabic",
+    "hy": "armenian",
+    "eu": "basque",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "nl": "dutch",
+    "en": "english",
+    "eo": "esperanto",
+    "et": "estonian",
+    "fi": "finnish",
+    "fr": "french",
+    "de": "german",
+    "el": "greek",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "id": "indonesian",
+    "ms": "indonesian",
+    "ga": "irish",
+    "it": "italian",
+    "lt": "lithuanian",
+    "ne": "nepali",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "fa": "persian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "st": "sesotho",
+    "es": "spanish",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
 }
 
 
@@ -74,18 +103,22 @@ class AnalyzerConfig:
                 raise InvalidInputError(
                     f"{name} must be True or False, got {getattr(self, name)!r}", field=name
                 )
-        if self.stemmer is not None and self.stemmer != "auto":
-            if not isinstance(self.stemmer, str) or self.stemmer not in stemmer_algorithms():
-                raise InvalidInputError(
-                    f"unknown stemmer {self.stemmer!r}; use 'auto', None or one of "
-                    + ", ".join(sorted(stemmer_algorithms())),
-                    field="stemmer",
-                )
-        if isinstance(self.ngram, bool) or not isinstance(self.ngram, int) or not (
-            0 <= self.ngram <= 8
+        if self.stemmer not in (None, "auto") and (
+            not isinstance(self.stemmer, str) or self.stemmer not in stemmer_algorithms()
         ):
-            raise InvalidInputError(f"ngram must be an int in [0, 8], got {self.ngram!r}",
-                                    field="ngram")
+            raise InvalidInputError(
+                f"unknown stemmer {self.stemmer!r}; use 'auto', None or one of "
+                + ", ".join(sorted(stemmer_algorithms())),
+                field="stemmer",
+            )
+        if (
+            isinstance(self.ngram, bool)
+            or not isinstance(self.ngram, int)
+            or not (0 <= self.ngram <= 8)
+        ):
+            raise InvalidInputError(
+                f"ngram must be an int in [0, 8], got {self.ngram!r}", field="ngram"
+            )
 
     @property
     def stemmer_algorithm(self) -> str | None:

@@ -80,9 +80,7 @@ def analyze_corpus(
         for code, rows in groups.items()
         for start in range(0, len(rows), chunk_size)
     ]
-    tasks: Iterator[_Task] = (
-        (code, [texts[i] for i in rows], opts) for code, rows in chunks
-    )
+    tasks: Iterator[_Task] = ((code, [texts[i] for i in rows], opts) for code, rows in chunks)
     out: list[list[str]] = [[] for _ in texts]
     results: Iterator[list[list[str]]]
     pool = None

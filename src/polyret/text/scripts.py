@@ -15,15 +15,24 @@ __all__ = ["MARK_CLASS", "SCRIPTS", "UNSEGMENTED_CLASS", "script_counts"]
 
 # script name -> code point ranges (inclusive) of its letters and marks.
 SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
-    "Latin": ((0x41, 0x5A), (0x61, 0x7A), (0xAA, 0xAA), (0xBA, 0xBA), (0xC0, 0xD6),
-              (0xD8, 0xF6), (0xF8, 0x24F), (0x1E00, 0x1EFF), (0x2C60, 0x2C7F),
-              (0xA720, 0xA7FF), (0xAB30, 0xAB6F)),
+    "Latin": (
+        (0x41, 0x5A),
+        (0x61, 0x7A),
+        (0xAA, 0xAA),
+        (0xBA, 0xBA),
+        (0xC0, 0xD6),
+        (0xD8, 0xF6),
+        (0xF8, 0x24F),
+        (0x1E00, 0x1EFF),
+        (0x2C60, 0x2C7F),
+        (0xA720, 0xA7FF),
+        (0xAB30, 0xAB6F),
+    ),
     "Greek": ((0x370, 0x3FF), (0x1F00, 0x1FFF)),
     "Cyrillic": ((0x400, 0x52F), (0x1C80, 0x1C8F), (0x2DE0, 0x2DFF), (0xA640, 0xA69F)),
     "Armenian": ((0x530, 0x58F),),
     "Hebrew": ((0x591, 0x5FF), (0xFB1D, 0xFB4F)),
-    "Arabic": ((0x600, 0x6FF), (0x750, 0x77F), (0x870, 0x8FF), (0xFB50, 0xFDFF),
-               (0xFE70, 0xFEFF)),
+    "Arabic": ((0x600, 0x6FF), (0x750, 0x77F), (0x870, 0x8FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
     "Syriac": ((0x700, 0x74F),),
     "Thaana": ((0x780, 0x7BF),),
     "Devanagari": ((0x900, 0x97F), (0xA8E0, 0xA8FF)),
@@ -51,14 +60,11 @@ SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
 
 # Scripts written without spaces between words, for which a regex tokenizer yields whole
 # clauses: they need a segmenter or character n-grams.
-UNSEGMENTED_SCRIPTS = ("Thai", "Lao", "Khmer", "Myanmar", "Tibetan", "Hiragana", "Katakana",
-                       "Han")
+UNSEGMENTED_SCRIPTS = ("Thai", "Lao", "Khmer", "Myanmar", "Tibetan", "Hiragana", "Katakana", "Han")
 
 
 def _class(ranges: list[tuple[int, int]]) -> str:
-    return "".join(
-        f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges
-    )
+    return "".join(f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges)
 
 
 def _mark_ranges() -> list[tuple[int, int]]:

@@ -92,8 +92,25 @@ def segment_ja(text: str, *, drop_function_words: bool = True) -> list[str]:
 #: Sejong tags kept: nouns, numerals, verb/adjective stems, roots, adverbs, foreign words,
 #: numbers, hanja. Particles (J*), endings (E*), affixes (X*S*) and symbols are dropped.
 KO_CONTENT_TAGS = frozenset(
-    {"NNG", "NNP", "NR", "NP", "VV", "VA", "VV-R", "VA-R", "VV-I", "VA-I", "XR", "MAG",
-     "SL", "SN", "SH", "MM", "W_HASHTAG"}
+    {
+        "NNG",
+        "NNP",
+        "NR",
+        "NP",
+        "VV",
+        "VA",
+        "VV-R",
+        "VA-R",
+        "VV-I",
+        "VA-I",
+        "XR",
+        "MAG",
+        "SL",
+        "SN",
+        "SH",
+        "MM",
+        "W_HASHTAG",
+    }
 )
 
 

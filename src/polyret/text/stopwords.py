@@ -15,10 +15,41 @@ logger = logging.getLogger(__name__)
 # stopwordsiso's English list (1,298 words) holds content words that queries need
 # ("information", "research", "computer", "world", "system"); use Lucene's English list.
 _OVERRIDES = {
-    "en": (
-        "a an and are as at be but by for if in into is it no not of on or such that the "
-        "their then there these they this to was will with"
-    ).split(),
+    "en": [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    ],
 }
 
 

@@ -11,9 +11,7 @@ __all__ = ["char_ngrams", "split_words", "tokenize_words"]
 # A run of an unsegmented script (Han, kana, Thai, Khmer, Lao, Myanmar, Tibetan), or a word:
 # word characters of the other scripts plus combining marks (``\w`` alone splits
 # "हिन्दी" at its vowel signs).
-_TOKEN = re.compile(
-    f"([{UNSEGMENTED_CLASS}]+)|((?:[^\\W{UNSEGMENTED_CLASS}]|[{MARK_CLASS}])+)"
-)
+_TOKEN = re.compile(f"([{UNSEGMENTED_CLASS}]+)|((?:[^\\W{UNSEGMENTED_CLASS}]|[{MARK_CLASS}])+)")
 _WORD = re.compile(f"(?:\\w|[{MARK_CLASS}])+")
 
 
