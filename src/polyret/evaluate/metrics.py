@@ -71,9 +71,11 @@ class Metric:
         if self.name not in _FAMILIES:
             raise InvalidInputError(f"unknown metric {self.name!r}; valid metrics: {VALID_METRICS}")
         if self.k is not None and self.k < 1:
-            raise InvalidInputError(f"metric cutoff must be >= 1, got {self.k}")
+            raise InvalidInputError(
+                f"metric cutoff must be >= 1, got {self.k}; valid metrics: {VALID_METRICS}")
         if self.k is None and self.name in _NEEDS_K:
-            raise InvalidInputError(f"metric {self.name!r} needs a cutoff, e.g. '{self.name}@10'")
+            raise InvalidInputError(f"metric {self.name!r} needs a cutoff, e.g. '{self.name}@10'; "
+                                    f"valid metrics: {VALID_METRICS}")
 
     def __str__(self) -> str:
         return self.name if self.k is None else f"{self.name}@{self.k}"
