@@ -33,9 +33,13 @@ def paragraph_of(doc_id: str) -> str:
 def main(shared: Path) -> None:
     sources = {lang: read_beir(shared / f"xquad-r-{lang}") for lang in LANGS}
     paragraphs = sorted({paragraph_of(d) for d in sources["en"].corpus.ids})
-    chosen = set(sorted(paragraphs, key=lambda p: hashlib.sha1(f"{SEED}:{p}".encode()).hexdigest())[:PARAGRAPHS])
+    chosen = set(
+        sorted(paragraphs, key=lambda p: hashlib.sha1(f"{SEED}:{p}".encode()).hexdigest())[
+            :PARAGRAPHS
+        ]
+    )
     docs, queries, qrels = [], [], {"dev": {}, "test": {}}
-    for lang, source in sources.items():
+    for source in sources.values():
         docs += [d for d in source.corpus if paragraph_of(d.id) in chosen]
         for split, judged in source.qrels.items():
             for query_id, rels in judged.items():

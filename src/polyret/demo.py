@@ -43,8 +43,13 @@ def run_demo(dataset: str = "xquad-r", split: str = "test", k: int = 100) -> Dem
     start = time.perf_counter()
     run = bm25.search(queries, k=k)
     seconds["bm25 search"] = time.perf_counter() - start
-    log.info("BM25: %d documents indexed in %.1f s, %d queries searched in %.1f s",
-             len(collection.corpus), seconds["bm25 index"], len(queries), seconds["bm25 search"])
+    log.info(
+        "BM25: %d documents indexed in %.1f s, %d queries searched in %.1f s",
+        len(collection.corpus),
+        seconds["bm25 index"],
+        len(queries),
+        seconds["bm25 search"],
+    )
     reports = {"BM25": evaluate(run, qrels, DEMO_METRICS, queries=queries)}
     return DemoResult(collection.name, split, reports, seconds)
 
@@ -64,6 +69,7 @@ def systems_table(reports: Mapping[str, Report], metrics: Sequence[str], title: 
         for report in reports.values():
             means = report.mean if group == "all" else report.by_lang.get(group, {})
             cells += [f"{means[m]:.4f}" if m in means else "-" for m in metrics]
-        table.add_row(group, str(first.num_queries.get(group, 0)), *cells,
-                      end_section=group == groups[-2])
+        table.add_row(
+            group, str(first.num_queries.get(group, 0)), *cells, end_section=group == groups[-2]
+        )
     return table

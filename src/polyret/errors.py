@@ -69,7 +69,9 @@ class OutputExistsError(PolyretError, FileExistsError):
 
     def __init__(self, path: str | PathLike[str]) -> None:
         self.path = str(path)
-        super().__init__(f"{self.path} already exists (pass overwrite=True / --overwrite to replace it)")
+        super().__init__(
+            f"{self.path} already exists (pass overwrite=True / --overwrite to replace it)"
+        )
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -9,14 +9,26 @@ from polyret.io import write_beir
 
 def test_embedded_collection_is_complete(xquad_r):
     stats = xquad_r.stats()
-    assert set(stats["documents_per_lang"]) == {"ar", "de", "en", "es", "hi", "ru", "th", "tr", "zh"}
+    assert set(stats["documents_per_lang"]) == {
+        "ar",
+        "de",
+        "en",
+        "es",
+        "hi",
+        "ru",
+        "th",
+        "tr",
+        "zh",
+    }
     assert set(stats["queries_per_lang"].values()) == {243}
     for split in xquad_r.splits:
         queries, qrels = xquad_r.split(split)
         assert len(queries) == len(qrels)
         assert all(doc in xquad_r.corpus for rels in qrels.values() for doc in rels)
         # a query's relevant sentence is in the query's language
-        assert all(xquad_r.corpus[doc].lang == queries[q].lang for q, rels in qrels.items() for doc in rels)
+        assert all(
+            xquad_r.corpus[doc].lang == queries[q].lang for q, rels in qrels.items() for doc in rels
+        )
 
 
 def test_license_and_attribution_ship_with_the_data():

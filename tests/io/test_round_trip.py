@@ -25,8 +25,13 @@ from tests.conftest import SHARED_DATA, shared_collection
 def _synthetic_run(dataset) -> Run:
     doc_ids = dataset.corpus.ids
     return Run.from_dict(
-        {q: {doc_ids[(i * 7 + j) % len(doc_ids)]: 1.0 / (j + 1) + (i % 3) * 0.1 for j in range(20)}
-         for i, q in enumerate(dataset.queries.ids[:50])}
+        {
+            q: {
+                doc_ids[(i * 7 + j) % len(doc_ids)]: 1.0 / (j + 1) + (i % 3) * 0.1
+                for j in range(20)
+            }
+            for i, q in enumerate(dataset.queries.ids[:50])
+        }
     )
 
 
@@ -35,7 +40,9 @@ def test_beir_round_trip(tmp_path: Path, xquad_r):
     again = read_beir(tmp_path / "copy", name="xquad-r")
     assert again.corpus == xquad_r.corpus
     assert again.queries == xquad_r.queries
-    assert {s: q.to_dict() for s, q in again.qrels.items()} == {s: q.to_dict() for s, q in xquad_r.qrels.items()}
+    assert {s: q.to_dict() for s, q in again.qrels.items()} == {
+        s: q.to_dict() for s, q in xquad_r.qrels.items()
+    }
 
 
 def test_trec_round_trip(tmp_path: Path, xquad_r):
@@ -73,7 +80,10 @@ def test_every_shared_collection_reads(capsys):
         total_docs += stats["documents"]
         total_queries += stats["queries"]
     with capsys.disabled():
-        print(f"\nread {total_docs} docs, {total_queries} queries in {time.perf_counter() - start:.2f}s")
+        print(
+            f"\nread {total_docs} docs, {total_queries} queries "
+            f"in {time.perf_counter() - start:.2f}s"
+        )
 
 
 @pytest.mark.shared

@@ -10,7 +10,8 @@ from polyret.types import Qrels, Run
 
 ids = st.text(alphabet="abcdé中", min_size=1, max_size=3)
 score_maps = st.dictionaries(
-    ids, st.dictionaries(ids, st.floats(-5, 5, allow_nan=False).map(lambda x: round(x, 1)), max_size=6),
+    ids,
+    st.dictionaries(ids, st.floats(-5, 5, allow_nan=False).map(lambda x: round(x, 1)), max_size=6),
     max_size=5,
 )
 
@@ -46,7 +47,10 @@ def test_from_topk_matches_from_dict_and_drops_missing():
     indices = np.array([[2, 0, -1], [3, 1, 0]])
     scores = np.array([[3.0, 1.0, -np.inf], [0.5, 0.25, 0.125]], dtype=np.float32)
     run = Run.from_topk(["q1", "q2"], indices, scores, doc_ids)
-    assert run.to_dict() == {"q1": {"d2": 3.0, "d0": 1.0}, "q2": {"d3": 0.5, "d1": 0.25, "d0": 0.125}}
+    assert run.to_dict() == {
+        "q1": {"d2": 3.0, "d0": 1.0},
+        "q2": {"d3": 0.5, "d1": 0.25, "d0": 0.125},
+    }
     top_ids, top_scores = run.topk(2)
     assert top_ids.tolist() == [["d2", "d0"], ["d3", "d1"]]
     assert top_scores.tolist() == [[3.0, 1.0], [0.5, 0.25]]

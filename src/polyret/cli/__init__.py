@@ -4,7 +4,7 @@ Each command lives in its own module and registers itself on :data:`app`; this m
 assembles them.
 """
 
-from polyret.cli.app import app, main
 from polyret.cli import datasets_cmd, demo_cmd, retrieve_cmd  # noqa: F401  (registers commands)
+from polyret.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -35,14 +35,19 @@ def stats_command(
     if as_json:
         console.print_json(json.dumps(stats))
         return
-    table = Table(title=f"{stats['name']}: {stats['documents']} documents, {stats['queries']} queries")
+    table = Table(
+        title=f"{stats['name']}: {stats['documents']} documents, {stats['queries']} queries"
+    )
     table.add_column("lang")
     table.add_column("documents", justify="right")
     table.add_column("queries", justify="right")
     langs = sorted(set(stats["documents_per_lang"]) | set(stats["queries_per_lang"]))
     for lang in langs:
-        table.add_row(lang, str(stats["documents_per_lang"].get(lang, 0)),
-                      str(stats["queries_per_lang"].get(lang, 0)))
+        table.add_row(
+            lang,
+            str(stats["documents_per_lang"].get(lang, 0)),
+            str(stats["queries_per_lang"].get(lang, 0)),
+        )
     console.print(table)
     for split, sizes in stats["splits"].items():
         console.print(f"split {split}: {sizes['queries']} queries, {sizes['judgments']} judgments")

@@ -15,9 +15,13 @@ from polyret.retrieve import BM25, BM25Config
 
 @app.command()
 def index(
-    corpus: str = typer.Argument(..., help="corpus.jsonl(.gz), .parquet, BEIR folder or catalogue name."),
+    corpus: str = typer.Argument(
+        ..., help="corpus.jsonl(.gz), .parquet, BEIR folder or catalogue name."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Index folder to write."),
-    lang: str = typer.Option("auto", help="'auto' (each document's own lang, detected if absent) or one code."),
+    lang: str = typer.Option(
+        "auto", help="'auto' (each document's own lang, detected if absent) or one code."
+    ),
     k1: float = typer.Option(0.9, help="BM25 k1."),
     b: float = typer.Option(0.4, help="BM25 b."),
     variant: str = typer.Option("lucene", help="robertson, lucene, atire, bm25l or bm25+."),
@@ -37,7 +41,9 @@ def index(
 @app.command()
 def search(
     index_dir: Path = typer.Argument(..., help="Index folder written by `polyret index`."),
-    queries: str = typer.Argument(..., help="queries.jsonl, topics .tsv, .parquet, BEIR folder or name."),
+    queries: str = typer.Argument(
+        ..., help="queries.jsonl, topics .tsv, .parquet, BEIR folder or name."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="TREC run file to write."),
     k: int = typer.Option(1000, "-k", help="Documents per query."),
     split: str = typer.Option(None, help="With a collection: only this split's queries."),

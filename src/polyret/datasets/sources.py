@@ -35,7 +35,9 @@ def queries_from(source: str, split: str | None = None, lang: str | None = None)
     return dataset.split(split)[0] if split else dataset.queries
 
 
-def _expect(data: object, kind: type, path: Path):  # noqa: ANN202 - returns `kind`
+def _expect(data: object, kind: type, path: Path):
     if not isinstance(data, kind):
-        raise InvalidInputError(f"expected {kind.__name__}, the file holds {type(data).__name__}", path=path)
+        raise InvalidInputError(
+            f"expected {kind.__name__}, the file holds {type(data).__name__}", path=path
+        )
     return data

@@ -18,7 +18,9 @@ from polyret.errors import OutputExistsError
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO]:
     """Open a temporary file next to ``path``; on success fsync and rename it onto ``path``.
 
     On an exception the temporary file is removed and ``path`` is left untouched.

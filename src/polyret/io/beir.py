@@ -33,7 +33,7 @@ _BEIR_QRELS_HEADER = ("query-id", "corpus-id", "score")
 
 
 def read_corpus(path: str | Path, lang: str | None = None) -> Corpus:
-    """Read a BEIR ``corpus.jsonl`` (``.gz`` allowed; ``_id``/``docid``, ``text``, ``title``, ``lang``).
+    """Read a BEIR ``corpus.jsonl`` (``.gz`` allowed; ``_id``, ``text``, ``title``, ``lang``).
 
     Args:
         path: The JSONL file.
@@ -89,14 +89,15 @@ def read_beir(folder: str | Path, name: str | None = None, lang: str | None = No
         if unknown:
             raise InvalidInputError(
                 f"{len(unknown)} judged queries are not in the queries file, e.g. {unknown[0]!r}",
-                path=folder / "qrels" / f"{split}.tsv", field="query-id",
+                path=folder / "qrels" / f"{split}.tsv",
+                field="query-id",
             )
     metadata = _read_metadata(folder)
     return Dataset(name or folder.name, corpus, queries, qrels, metadata)
 
 
 def write_beir(dataset: Dataset, folder: str | Path, *, overwrite: bool = False) -> None:
-    """Write ``dataset`` as a BEIR folder, atomically (the folder appears complete or not at all)."""
+    """Write ``dataset`` as a BEIR folder, atomically (it appears complete or not at all)."""
     with atomic_directory(folder, overwrite=overwrite) as tmp:
         write_corpus(dataset.corpus, tmp / "corpus.jsonl")
         write_queries(dataset.queries, tmp / "queries.jsonl")
@@ -104,7 +105,9 @@ def write_beir(dataset: Dataset, folder: str | Path, *, overwrite: bool = False)
             write_qrels(qrels, tmp / "qrels" / f"{split}.tsv")
         if dataset.metadata:
             with atomic_write(tmp / "polyret.json") as handle:
-                json.dump({"type": "dataset", "name": dataset.name, **dataset.metadata}, handle, indent=1)
+                json.dump(
+                    {"type": "dataset", "name": dataset.name, **dataset.metadata}, handle, indent=1
+                )
 
 
 def write_corpus(corpus: Corpus, path: str | Path) -> None:
@@ -124,7 +127,8 @@ def write_qrels(qrels: Qrels, path: str | Path) -> None:
     with atomic_write(path) as handle:
         handle.write("\t".join(_BEIR_QRELS_HEADER) + "\n")
         handle.writelines(
-            f"{q}\t{d}\t{r}\n" for q, d, r in zip(query_ids, doc_ids, relevance.tolist(), strict=True)
+            f"{q}\t{d}\t{r}\n"
+            for q, d, r in zip(query_ids, doc_ids, relevance.tolist(), strict=True)
         )
 
 

@@ -98,7 +98,9 @@ def _careful_read(path: Path, fields: tuple[Field, ...]) -> pa.Table:
         if record_id in first_line_of:
             raise InvalidInputError(
                 f"duplicate id {record_id!r} (first seen on line {first_line_of[record_id]})",
-                path=path, line=line_no, field=id_field.keys[0],
+                path=path,
+                line=line_no,
+                field=id_field.keys[0],
             )
         first_line_of[record_id] = line_no
     if not first_line_of:
@@ -112,7 +114,9 @@ def _field_value(record: Mapping, field: Field, path: Path, line_no: int, *, is_
         if field.required:
             raise InvalidInputError(
                 f"missing field (expected {' or '.join(repr(k) for k in field.keys)})",
-                path=path, line=line_no, field=field.keys[0],
+                path=path,
+                line=line_no,
+                field=field.keys[0],
             )
         return field.default
     value = record[key]
@@ -121,7 +125,9 @@ def _field_value(record: Mapping, field: Field, path: Path, line_no: int, *, is_
     if not isinstance(value, str):
         raise InvalidInputError(
             f"expected a string, got {type(value).__name__} {value!r:.40}",
-            path=path, line=line_no, field=key,
+            path=path,
+            line=line_no,
+            field=key,
         )
     if field.required and not value.strip():
         raise InvalidInputError("empty value", path=path, line=line_no, field=key)
@@ -161,11 +167,11 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict]]:
 def open_binary(path: Path) -> IO[bytes]:
     if not path.is_file():
         raise InvalidInputError("no such file", path=path)
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 def write_jsonl(path: str | Path, rows: pa.Table, rename: Mapping[str, str] | None = None) -> None:
-    """Write ``rows`` as JSON Lines atomically (``.gz`` compresses), columns renamed by ``rename``."""
+    """Write ``rows`` as JSON Lines atomically (``.gz`` compresses), renaming columns."""
     from polyret.io.atomic import atomic_write
 
     rename = rename or {}
@@ -175,8 +181,10 @@ def write_jsonl(path: str | Path, rows: pa.Table, rename: Mapping[str, str] | No
         handle = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if path.suffix == ".gz" else raw
         for batch in rows.to_batches(max_chunksize=8192):
             columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-            lines = (json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False)
-                     for values in zip(*columns, strict=True))
+            lines = (
+                json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False)
+                for values in zip(*columns, strict=True)
+            )
             handle.write(("\n".join(lines) + "\n").encode("utf-8"))
         if handle is not raw:
             handle.close()

@@ -32,7 +32,9 @@ def read_parquet(path: str | Path) -> Corpus | Queries | Run | Qrels:
     kind = (table.schema.metadata or {}).get(b"polyret.type", b"").decode() or _guess_kind(table)
     cls = _KINDS.get(kind)
     if cls is None:
-        raise InvalidInputError(f"cannot tell what the columns {table.column_names} hold", path=path)
+        raise InvalidInputError(
+            f"cannot tell what the columns {table.column_names} hold", path=path
+        )
     try:
         if cls in (Corpus, Queries):
             return cls(table.replace_schema_metadata(None))

@@ -70,7 +70,9 @@ def _fast_read(
     path: Path, names: tuple[str, ...], types: dict[str, pa.DataType], delimiter: str, header: bool
 ) -> pa.Table:
     read_options = pa_csv.ReadOptions(column_names=list(names), skip_rows=int(header))
-    parse_options = pa_csv.ParseOptions(delimiter=delimiter, quote_char=False, newlines_in_values=False)
+    parse_options = pa_csv.ParseOptions(
+        delimiter=delimiter, quote_char=False, newlines_in_values=False
+    )
     convert = pa_csv.ConvertOptions(
         column_types={n: types.get(n, pa.string()) for n in names},
         strings_can_be_null=False,
@@ -119,7 +121,8 @@ def _careful_read(
             if len(fields) != len(names):
                 raise InvalidInputError(
                     f"expected {len(names)} columns ({' '.join(names)}), found {len(fields)}",
-                    path=path, line=line_no,
+                    path=path,
+                    line=line_no,
                 )
             for column, name, parse, value in zip(columns, names, parsers, fields, strict=True):
                 if not value.strip():
@@ -128,12 +131,16 @@ def _careful_read(
                     column.append(parse(value))
                 except ValueError:
                     raise InvalidInputError(
-                        f"cannot parse {value!r:.40} as {types[name]}", path=path, line=line_no,
+                        f"cannot parse {value!r:.40} as {types[name]}",
+                        path=path,
+                        line=line_no,
                         field=name,
                     ) from None
     if not columns[0]:
         raise InvalidInputError("no records (the file is empty)", path=path)
-    return pa.table({n: pa.array(c, types.get(n, pa.string())) for n, c in zip(names, columns, strict=True)})
+    return pa.table(
+        {n: pa.array(c, types.get(n, pa.string())) for n, c in zip(names, columns, strict=True)}
+    )
 
 
 def _parser(data_type: pa.DataType) -> Callable[[str], object]:

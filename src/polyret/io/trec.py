@@ -48,8 +48,13 @@ def write_trec_run(run: Run, path: str | Path, tag: str = "polyret") -> None:
             part = slice(chunk, chunk + 100_000)
             handle.writelines(
                 f"{q} Q0 {d} {r} {s!r} {tag}\n"
-                for q, d, r, s in zip(query_ids[part], doc_ids[part], ranks[part].tolist(),
-                                      scores[part].tolist(), strict=True)
+                for q, d, r, s in zip(
+                    query_ids[part],
+                    doc_ids[part],
+                    ranks[part].tolist(),
+                    scores[part].tolist(),
+                    strict=True,
+                )
             )
 
 
@@ -58,7 +63,8 @@ def write_trec_qrels(qrels: Qrels, path: str | Path) -> None:
     query_ids, doc_ids, relevance = Qrels.from_dict(qrels).to_arrays()
     with atomic_write(path) as handle:
         handle.writelines(
-            f"{q} 0 {d} {r}\n" for q, d, r in zip(query_ids, doc_ids, relevance.tolist(), strict=True)
+            f"{q} 0 {d} {r}\n"
+            for q, d, r in zip(query_ids, doc_ids, relevance.tolist(), strict=True)
         )
 
 
@@ -73,7 +79,9 @@ def build_ranking(
     query_ids = table.column("query_id").to_numpy(zero_copy_only=False)
     doc_ids = table.column("doc_id").to_numpy(zero_copy_only=False)
     try:
-        return kind.from_arrays(query_ids, doc_ids, table.column(value).to_numpy(), source=str(path))
+        return kind.from_arrays(
+            query_ids, doc_ids, table.column(value).to_numpy(), source=str(path)
+        )
     except InvalidInputError as error:
         line = _line_of_repeat(path, error, pair_columns)
         if line is None:

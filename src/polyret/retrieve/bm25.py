@@ -58,8 +58,10 @@ class BM25Config:
 
     def __post_init__(self) -> None:
         if self.k1 < 0 or not 0 <= self.b <= 1:
-            raise InvalidInputError(f"need k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}",
-                                    field="k1" if self.k1 < 0 else "b")
+            raise InvalidInputError(
+                f"need k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}",
+                field="k1" if self.k1 < 0 else "b",
+            )
         if self.variant not in ("robertson", "lucene", "atire", "bm25l", "bm25+"):
             raise InvalidInputError(f"unknown BM25 variant {self.variant!r}", field="variant")
 
@@ -91,17 +93,32 @@ class BM25:
             raise InvalidInputError("cannot index an empty corpus")
         log.info("BM25: analyzing %d documents (%d processes)", len(corpus), processes)
         tokens = analyze_corpus(
-            corpus.full_texts(), self._langs(corpus.langs), processes=processes,
-            show_progress=show_progress, options=self.config.analyzer,
+            corpus.full_texts(),
+            self._langs(corpus.langs),
+            processes=processes,
+            show_progress=show_progress,
+            options=self.config.analyzer,
         )
         vocab: dict[str, int] = {}
         token_ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
-        model = bm25s.BM25(k1=self.config.k1, b=self.config.b, delta=self.config.delta,
-                           method=self.config.variant)
+        model = bm25s.BM25(
+            k1=self.config.k1, b=self.config.b, delta=self.config.delta, method=self.config.variant
+        )
         model.index((token_ids, vocab), show_progress=False)
         self._set(model, np.asarray(corpus.ids, dtype=object))
         log.info("BM25: indexed %d documents, %d terms", len(corpus), len(model.vocab_dict))
         return self
+
+    @classmethod
+    def from_bm25s(
+        cls, model: bm25s.BM25, doc_ids: Sequence[str], config: BM25Config | None = None
+    ) -> BM25:
+        """Wrap an index built by plain bm25s (``doc_ids[i]`` names its document ``i``)."""
+        retriever = cls(
+            config or BM25Config(k1=model.k1, b=model.b, delta=model.delta, variant=model.method)
+        )
+        retriever._set(model, np.asarray(doc_ids, dtype=object))
+        return retriever
 
     def _set(self, model: bm25s.BM25, doc_ids: np.ndarray) -> None:
         self._model = model
@@ -137,27 +154,46 @@ class BM25:
         Queries are analyzed in their own language, like documents. For the BM25L and BM25+
         variants every document has a score, so every query gets ``k`` documents.
         """
+        tokens = analyze_corpus(
+            queries.texts,
+            self._langs(queries.langs),
+            processes=processes,
+            options=self.config.analyzer,
+        )
+        return self.search_terms(
+            queries.ids, tokens, k, batch_size=batch_size, show_progress=show_progress
+        )
+
+    def search_terms(
+        self,
+        query_ids: Sequence[str],
+        terms: Sequence[Sequence[str]],
+        k: int = 1000,
+        *,
+        batch_size: int = 256,
+        show_progress: bool = False,
+    ) -> Run:
+        """Like :meth:`search`, for queries already analyzed into terms."""
         model, matrix = self._require()
         if k < 1:
             raise InvalidInputError(f"k must be >= 1, got {k}", field="k")
-        tokens = analyze_corpus(queries.texts, self._langs(queries.langs), processes=processes,
-                                options=self.config.analyzer)
-        query_matrix = self._query_matrix(tokens, model.vocab_dict)
+        query_matrix = self._query_matrix(terms, model.vocab_dict)
         nonoccurrence = model.nonoccurrence_array
         k = min(k, self.num_documents)
-        rows = range(0, len(queries), batch_size)
-        indices = np.empty((len(queries), k), dtype=np.int64)
-        scores = np.empty((len(queries), k), dtype=np.float32)
-        for start in tqdm(rows, desc="BM25 search", disable=not show_progress, unit="batch"):
-            block = query_matrix[start:start + batch_size]
-            dense = _scores(block, matrix, nonoccurrence)
+        indices = np.empty((len(query_ids), k), dtype=np.int64)
+        scores = np.empty((len(query_ids), k), dtype=np.float32)
+        starts = range(0, len(query_ids), batch_size)
+        for start in tqdm(starts, desc="BM25 search", disable=not show_progress, unit="batch"):
+            dense = _scores(query_matrix[start : start + batch_size], matrix, nonoccurrence)
             top = _top_k(dense, k)
-            indices[start:start + len(top)] = top
-            scores[start:start + len(top)] = np.take_along_axis(dense, top, axis=1)
+            indices[start : start + len(top)] = top
+            scores[start : start + len(top)] = np.take_along_axis(dense, top, axis=1)
         indices[~np.isfinite(scores)] = -1
-        return Run.from_topk(queries.ids, indices, scores, self._doc_ids)
+        return Run.from_topk(query_ids, indices, scores, self._doc_ids)
 
-    def _query_matrix(self, tokens: list[list[str]], vocab: dict[str, int]) -> sp.csr_matrix:
+    def _query_matrix(
+        self, tokens: Sequence[Sequence[str]], vocab: dict[str, int]
+    ) -> sp.csr_matrix:
         """Queries × terms counts (a repeated query term counts twice, as in bm25s)."""
         ids = [[vocab[t] for t in query if t in vocab] for query in tokens]
         lengths = np.fromiter((len(q) for q in ids), dtype=np.int64, count=len(ids))
@@ -185,8 +221,16 @@ class BM25:
             with atomic_write(tmp / "doc_ids.json") as handle:
                 json.dump(self._doc_ids.tolist(), handle, ensure_ascii=False)
             with atomic_write(tmp / "polyret.json") as handle:
-                json.dump({"type": "bm25", "format": _FORMAT, "version": polyret.__version__,
-                           "config": asdict(self.config)}, handle, indent=1)
+                json.dump(
+                    {
+                        "type": "bm25",
+                        "format": _FORMAT,
+                        "version": polyret.__version__,
+                        "config": asdict(self.config),
+                    },
+                    handle,
+                    indent=1,
+                )
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True) -> BM25:
@@ -199,7 +243,9 @@ class BM25:
         if meta.get("type") != "bm25" or meta.get("format") != _FORMAT:
             raise InvalidInputError(
                 f"expected a BM25 index of format {_FORMAT}, found {meta.get('type')!r} "
-                f"format {meta.get('format')!r}", path=meta_path, field="type",
+                f"format {meta.get('format')!r}",
+                path=meta_path,
+                field="type",
             )
         retriever = cls(BM25Config(**meta["config"]))
         model = bm25s.BM25.load(str(path / "bm25s"), mmap=mmap, load_vocab=True)
@@ -208,7 +254,9 @@ class BM25:
         return retriever
 
 
-def _scores(block: sp.csr_matrix, matrix: sp.csr_matrix, nonoccurrence: np.ndarray | None) -> np.ndarray:
+def _scores(
+    block: sp.csr_matrix, matrix: sp.csr_matrix, nonoccurrence: np.ndarray | None
+) -> np.ndarray:
     """Dense queries × documents scores; ``-inf`` where no query term occurs in a document."""
     product = (block @ matrix).tocsr()
     if nonoccurrence is not None:  # BM25L/BM25+: every document has a score

@@ -135,12 +135,16 @@ class _Collection(Generic[R]):
         return {c["values"]: c["counts"] for c in counts}
 
     # selection -------------------------------------------------------------------------------
-    def filter(self, *, lang: str | Iterable[str] | None = None, ids: Iterable[str] | None = None) -> Self:
+    def filter(
+        self, *, lang: str | Iterable[str] | None = None, ids: Iterable[str] | None = None
+    ) -> Self:
         """Records in ``lang`` (one code or several) and/or with an id in ``ids``."""
         mask = pa.array(np.ones(len(self), dtype=bool))
         if lang is not None:
             wanted = [lang] if isinstance(lang, str) else list(lang)
-            mask = pc.and_(mask, pc.is_in(self._table.column("lang"), pa.array(wanted, pa.string())))
+            mask = pc.and_(
+                mask, pc.is_in(self._table.column("lang"), pa.array(wanted, pa.string()))
+            )
         if ids is not None:
             wanted_ids = pa.array(list(ids), pa.string())
             mask = pc.and_(mask, pc.is_in(self._table.column("id"), wanted_ids))
@@ -210,11 +214,15 @@ def _validated(table: pa.Table, columns: tuple[str, ...], kind: str) -> pa.Table
     for name in columns:
         nulls = table.column(name).null_count
         if nulls and name in ("id", "text"):
-            row = int(np.flatnonzero(table.column(name).is_null().to_numpy(zero_copy_only=False))[0])
+            row = int(
+                np.flatnonzero(table.column(name).is_null().to_numpy(zero_copy_only=False))[0]
+            )
             raise InvalidInputError(f"{kind} record at row {row} has no {name}", field=name)
         if nulls:
             fill = UNKNOWN_LANG if name == "lang" else ""
-            table = table.set_column(columns.index(name), name, pc.fill_null(table.column(name), fill))
+            table = table.set_column(
+                columns.index(name), name, pc.fill_null(table.column(name), fill)
+            )
     ids = table.column("id")
     empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(ids)), 0)
     if pc.any(empty).as_py():

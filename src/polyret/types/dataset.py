@@ -53,6 +53,7 @@ class Dataset:
             "documents_per_lang": dict(sorted(self.corpus.languages().items())),
             "queries_per_lang": dict(sorted(self.queries.languages().items())),
             "splits": {
-                s: {"queries": len(q), "judgments": q.num_entries} for s, q in sorted(self.qrels.items())
+                s: {"queries": len(q), "judgments": q.num_entries}
+                for s, q in sorted(self.qrels.items())
             },
         }

@@ -86,12 +86,17 @@ class _Ragged(Mapping[str, dict[str, Any]]):
         return cls.from_arrays(q, d, v)
 
     @classmethod
-    def _canonical_order(cls, q_codes: np.ndarray, doc_ranks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _canonical_order(
+        cls, q_codes: np.ndarray, doc_ranks: np.ndarray, values: np.ndarray
+    ) -> np.ndarray:
         return np.lexsort((doc_ranks, q_codes))
 
     @staticmethod
     def _check_pairs(
-        unique_q: np.ndarray, q_codes: np.ndarray, doc_ids: np.ndarray, doc_ranks: np.ndarray,
+        unique_q: np.ndarray,
+        q_codes: np.ndarray,
+        doc_ids: np.ndarray,
+        doc_ranks: np.ndarray,
         source: str | None,
     ) -> None:
         if any(not qid for qid in unique_q):
@@ -114,7 +119,9 @@ class _Ragged(Mapping[str, dict[str, Any]]):
     # mapping protocol ------------------------------------------------------------------------
     def __getitem__(self, query_id: str) -> dict[str, Any]:
         start, end = self._span(query_id)
-        return dict(zip(self._doc_ids[start:end].tolist(), self._values[start:end].tolist(), strict=True))
+        return dict(
+            zip(self._doc_ids[start:end].tolist(), self._values[start:end].tolist(), strict=True)
+        )
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._query_ids.tolist())
@@ -173,8 +180,13 @@ class _Ragged(Mapping[str, dict[str, Any]]):
     def to_arrow(self) -> pa.Table:
         """Arrow table with columns ``query_id``, ``doc_id`` and the value column."""
         q, d, v = self.to_arrays()
-        return pa.table({"query_id": pa.array(q, pa.string()), "doc_id": pa.array(d, pa.string()),
-                         self.value_name: pa.array(v)})
+        return pa.table(
+            {
+                "query_id": pa.array(q, pa.string()),
+                "doc_id": pa.array(d, pa.string()),
+                self.value_name: pa.array(v),
+            }
+        )
 
     value_name = "value"
 
@@ -186,8 +198,12 @@ class _Ragged(Mapping[str, dict[str, Any]]):
         take = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
         counts = np.diff(self._offsets)[rows] if rows else np.zeros(0, dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return type(self)(self._query_ids[rows] if rows else np.zeros(0, dtype=object),
-                          offsets, self._doc_ids[take], self._values[take])
+        return type(self)(
+            self._query_ids[rows] if rows else np.zeros(0, dtype=object),
+            offsets,
+            self._doc_ids[take],
+            self._values[take],
+        )
 
 
 class Run(_Ragged):
@@ -205,7 +221,9 @@ class Run(_Ragged):
     value_name = "score"
 
     @classmethod
-    def _canonical_order(cls, q_codes: np.ndarray, doc_ranks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _canonical_order(
+        cls, q_codes: np.ndarray, doc_ranks: np.ndarray, values: np.ndarray
+    ) -> np.ndarray:
         if np.isnan(values).any():
             raise InvalidInputError("a score is NaN", field="score")
         return np.lexsort((-doc_ranks, -values, q_codes))
