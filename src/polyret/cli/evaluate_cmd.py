@@ -43,7 +43,7 @@ class Missing(enum.StrEnum):
     skip = "skip"
 
 
-class Test(enum.StrEnum):
+class PairedTest(enum.StrEnum):
     """Paired significance tests."""
 
     randomization = "randomization"
@@ -96,7 +96,7 @@ def compare_command(
                                         dir_okay=False)],
     baseline: Annotated[str | None, typer.Option(
         "--baseline", "-b", help="Baseline: a run file name (default: the first run).")] = None,
-    test: Annotated[Test, typer.Option(help="Paired significance test.")] = Test.randomization,
+    test: Annotated[PairedTest, typer.Option(help="Significance test.")] = PairedTest.randomization,
     correction: Annotated[Correction, typer.Option(help="Across all tests.")] = Correction.holm,
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     permutations: Annotated[int, typer.Option(help="Randomization test draws.")] = 10_000,
@@ -111,7 +111,7 @@ def compare_command(
     """Compare runs to a baseline with paired significance tests (Holm-corrected)."""
     names = system_names(runs)
     tester = (RandomizationTest(permutations=permutations, seed=seed)
-              if test is Test.randomization else TTest())
+              if test is PairedTest.randomization else TTest())
     comparison = compare(
         {name: read_trec_run(path) for name, path in zip(names, runs, strict=True)},
         read_qrels(qrels), metrics, baseline=baseline, test=tester,
