@@ -89,3 +89,31 @@ def test_qrels_counts_relevant_by_level():
     assert qrels.num_relevant("q1") == 2
     assert qrels.num_relevant("q1", level=2) == 1
     assert qrels == {"q1": {"a": 2, "b": 1, "c": 0}}
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda k: st.lists(
+            st.tuples(
+                st.lists(st.integers(-1, 6), min_size=k, max_size=k, unique=True),
+                st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.5]), min_size=k, max_size=k),
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    )
+)
+def test_from_topk_fast_path_equals_general_path(rows):
+    doc_ids = np.array(["d0", "d1", "d10", "d2", "é", "中", "d3"], dtype=object)
+    indices = np.array([r[0] for r in rows])
+    scores = np.array([r[1] for r in rows])
+    query_ids = [f"q{i}" for i in range(len(rows))]
+    fast = Run.from_topk(query_ids, indices, scores, doc_ids)
+    valid = indices >= 0
+    general = Run.from_arrays(
+        np.repeat(np.array(query_ids, dtype=object), valid.sum(axis=1)),
+        doc_ids[indices[valid]],
+        scores[valid],
+    )
+    assert fast.to_dict() == general.to_dict()
+    assert [list(fast[q]) for q in fast] == [list(general[q]) for q in general]

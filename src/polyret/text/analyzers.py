@@ -7,7 +7,6 @@ stays small: one stemmer call per batch, stopwords as a frozenset.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -45,6 +44,9 @@ class Analyzer(Protocol):
         ...
 
 
+_MAX_MEMO = 2_000_000  # distinct words remembered per analyzer before the memo restarts
+
+
 @cache
 def _stemmer(algorithm: str) -> Any:
     import Stemmer
@@ -72,6 +74,7 @@ class BaseAnalyzer:
         )
         algorithm = cfg.stemmer_algorithm
         self._stem = _stemmer(algorithm).stemWords if algorithm else None
+        self._stems: dict[str, str] = {}
 
     @property
     def config(self) -> AnalyzerConfig:
@@ -95,13 +98,15 @@ class BaseAnalyzer:
         if stop:
             docs = [[w for w in doc if w not in stop] for doc in docs]
         if self._stem is not None:
-            flat = self._stem(list(itertools.chain.from_iterable(docs)))
-            out, start = [], 0
-            for doc in docs:
-                end = start + len(doc)
-                out.append(flat[start:end])
-                start = end
-            docs = out
+            # Stem each distinct word once (a corpus repeats words ~10x), then map.
+            memo = self._stems
+            if len(memo) > _MAX_MEMO:
+                memo.clear()
+            new = {w for doc in docs for w in doc if w not in memo}
+            if new:
+                words = list(new)
+                memo.update(zip(words, self._stem(words), strict=True))
+            docs = [[memo[w] for w in doc] for doc in docs]
         return docs
 
     def _split_batch(self, texts: list[str]) -> list[list[str]]:

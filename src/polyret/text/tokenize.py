@@ -12,7 +12,8 @@ __all__ = ["char_ngrams", "split_words", "tokenize_words"]
 # word characters of the other scripts plus combining marks (``\w`` alone splits
 # "हिन्दी" at its vowel signs).
 _TOKEN = re.compile(f"([{UNSEGMENTED_CLASS}]+)|((?:[^\\W{UNSEGMENTED_CLASS}]|[{MARK_CLASS}])+)")
-_WORD = re.compile(f"(?:\\w|[{MARK_CLASS}])+")
+_WORD = re.compile(f"[\\w{MARK_CLASS}]+")  # one character class: ~2x faster than alternation
+_UNSEGMENTED = re.compile(f"[{UNSEGMENTED_CLASS}]")
 
 
 def char_ngrams(run: str, n: int = 2) -> list[str]:
@@ -38,7 +39,7 @@ def tokenize_words(text: str, *, ngram: int = 2) -> list[str]:
         >>> tokenize_words("Hindi हिन्दी, 東京大学!")
         ['Hindi', 'हिन्दी', '東京', '京大', '大学']
     """
-    if text.isascii():
+    if text.isascii() or not _UNSEGMENTED.search(text):
         return _WORD.findall(text)
     out: list[str] = []
     for run, word in _TOKEN.findall(text):

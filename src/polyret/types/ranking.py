@@ -252,10 +252,29 @@ class Run(_Ragged):
                 f"indices {indices.shape} and scores {scores.shape} must both be "
                 f"[{len(query_ids)}, k]"
             )
+        query_ids = np.asarray(query_ids, dtype=object)
+        doc_ids = np.asarray(doc_ids, dtype=object)
         valid = indices >= 0
-        rows = np.repeat(np.arange(indices.shape[0]), valid.sum(axis=1))
-        docs = np.asarray(doc_ids, dtype=object)[indices[valid]]
-        return cls.from_arrays(np.asarray(query_ids, dtype=object)[rows], docs, scores[valid])
+        if np.isnan(scores[valid]).any():
+            raise InvalidInputError("a score is NaN", field="score")
+        if len(set(query_ids.tolist())) != len(query_ids) or _has_repeats(indices, valid):
+            rows = np.repeat(np.arange(indices.shape[0]), valid.sum(axis=1))
+            return cls.from_arrays(query_ids[rows], doc_ids[indices[valid]], scores[valid])
+        # Fast path: rows are queries, so only the order inside each row needs work, and
+        # document ids (strings) are compared only in the rare rows with tied scores.
+        tie_break = np.zeros(indices.shape, dtype=np.int64)
+        ranked = np.sort(np.where(valid, scores, np.nan), axis=1)
+        tied_rows = (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
+        if tied_rows.any():
+            tied = doc_ids[np.where(valid[tied_rows], indices[tied_rows], 0)]
+            tie_break[tied_rows] = -_string_ranks(tied.ravel()).reshape(tied.shape)
+        order = np.lexsort((tie_break, -scores, ~valid), axis=1)
+        indices = np.take_along_axis(indices, order, axis=1)
+        scores = np.take_along_axis(scores, order, axis=1)
+        valid = np.take_along_axis(valid, order, axis=1)  # valid entries now lead every row
+        counts = valid.sum(axis=1)
+        offsets = np.concatenate([[0], np.cumsum(counts[counts > 0])]).astype(np.int64)
+        return cls(query_ids[counts > 0], offsets, doc_ids[indices[valid]], scores[valid])
 
     def scores(self, query_id: str) -> tuple[np.ndarray, np.ndarray]:
         """``(doc_ids, scores)`` of one query in rank order."""
@@ -310,6 +329,12 @@ def _codes_in_first_seen_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarr
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     unique = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
     return codes, unique
+
+
+def _has_repeats(indices: np.ndarray, valid: np.ndarray) -> bool:
+    """Whether a row of ``indices`` names one document twice."""
+    ordered = np.sort(np.where(valid, indices, -1), axis=1)
+    return bool(((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any())
 
 
 def _string_ranks(values: np.ndarray) -> np.ndarray:
