@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 import polyret
 from polyret.errors import InvalidInputError
 from polyret.io.atomic import atomic_directory, atomic_write
-from polyret.text import analyze_corpus
+from polyret.text import analyze_corpus, normalize_lang_code
 from polyret.types import UNKNOWN_LANG, Corpus, Queries, Run
 
 log = logging.getLogger(__name__)
@@ -94,13 +94,18 @@ class BM25:
         log.info("BM25: analyzing %d documents (%d processes)", len(corpus), processes)
         tokens = analyze_corpus(
             corpus.full_texts(),
-            self._langs(corpus.langs),
+            self._langs(corpus),
             processes=processes,
             show_progress=show_progress,
             options=self.config.analyzer,
         )
         vocab: dict[str, int] = {}
         token_ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
+        if not vocab:
+            raise InvalidInputError(
+                f"none of the {len(corpus)} documents has an indexable term (all empty or "
+                "punctuation/emoji only)"
+            )
         model = bm25s.BM25(
             k1=self.config.k1, b=self.config.b, delta=self.config.delta, method=self.config.variant
         )
@@ -129,10 +134,18 @@ class BM25:
             shape=(len(scores["indptr"]) - 1, scores["num_docs"]),
         )
 
-    def _langs(self, langs: Sequence[str]) -> list[str]:
+    def _langs(self, collection: Corpus | Queries) -> list[str]:
+        """The analyzer language of every record; unknown ones are detected ("auto")."""
         if self.config.lang != "auto":
-            return [self.config.lang] * len(langs)
-        return ["auto" if lang == UNKNOWN_LANG else lang for lang in langs]
+            return [self.config.lang] * len(collection)
+        for code in collection.languages():  # fail before any work, naming a record
+            try:
+                normalize_lang_code(code)
+            except InvalidInputError as error:
+                first = collection.filter(lang=code).ids[0]
+                kind = "document" if isinstance(collection, Corpus) else "query"
+                raise InvalidInputError(f"{kind} {first!r}: {error.reason}", field="lang") from None
+        return ["auto" if lang == UNKNOWN_LANG else lang for lang in collection.langs]
 
     # search --------------------------------------------------------------------------------
     @property
@@ -156,7 +169,7 @@ class BM25:
         """
         tokens = analyze_corpus(
             queries.texts,
-            self._langs(queries.langs),
+            self._langs(queries),
             processes=processes,
             options=self.config.analyzer,
         )
