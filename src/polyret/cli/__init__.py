@@ -4,7 +4,8 @@ Each command lives in its own module and registers itself on :data:`app`; this m
 assembles them.
 """
 
-from polyret.cli import datasets_cmd, demo_cmd, retrieve_cmd  # noqa: F401  (registers commands)
+# Importing a command module registers its commands on the app.
+from polyret.cli import datasets_cmd, demo_cmd, evaluate_cmd, retrieve_cmd  # noqa: F401
 from polyret.cli.app import app, main
 
 __all__ = ["app", "main"]
