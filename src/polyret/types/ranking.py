@@ -338,8 +338,13 @@ def _has_repeats(indices: np.ndarray, valid: np.ndarray) -> bool:
 
 
 def _string_ranks(values: np.ndarray) -> np.ndarray:
-    """Dense lexicographic (byte-wise UTF-8, like C's strcmp) rank of each string."""
+    """Dense lexicographic (byte-wise UTF-8, like C's strcmp) rank of each string.
+
+    Only the distinct strings are sorted (a run repeats documents across queries).
+    """
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    ranks = pc.rank(pa.array(values, pa.string()), sort_keys="ascending", tiebreaker="dense")
-    return ranks.to_numpy(zero_copy_only=False).astype(np.int64)
+    encoded = pa.array(values, pa.string()).dictionary_encode()
+    distinct = pc.rank(encoded.dictionary, sort_keys="ascending", tiebreaker="dense")
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    return distinct.to_numpy(zero_copy_only=False).astype(np.int64)[codes]
