@@ -63,10 +63,10 @@ class _Ragged(Mapping[str, dict[str, Any]]):
         if not (len(q) == len(d) == len(v)):
             raise InvalidInputError("query_ids, doc_ids and values differ in length", path=source)
         q_codes, unique_q = _codes_in_first_seen_order(q)
-        doc_ranks = _string_ranks(d)
-        cls._check_pairs(unique_q, q_codes, d, doc_ranks, source)
-        order = cls._canonical_order(q_codes, doc_ranks, v)
-        q_codes, d, v = q_codes[order], d[order], v[order]
+        d_codes, unique_d = _codes_in_first_seen_order(d)
+        cls._check_pairs(unique_q, q_codes, unique_d, d_codes, source)
+        order = cls._canonical_order(q_codes, d_codes, unique_d, v)
+        q_codes, d, v = q_codes[order], unique_d[d_codes[order]], v[order]
         counts = np.bincount(q_codes, minlength=len(unique_q))
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return cls(unique_q, offsets, d, v)
@@ -87,31 +87,31 @@ class _Ragged(Mapping[str, dict[str, Any]]):
 
     @classmethod
     def _canonical_order(
-        cls, q_codes: np.ndarray, doc_ranks: np.ndarray, values: np.ndarray
+        cls, q_codes: np.ndarray, d_codes: np.ndarray, unique_d: np.ndarray, values: np.ndarray
     ) -> np.ndarray:
-        return np.lexsort((doc_ranks, q_codes))
+        """Permutation into canonical order: by query, then document id ascending."""
+        return np.lexsort((_dictionary_ranks(unique_d)[d_codes], q_codes))
 
     @staticmethod
     def _check_pairs(
         unique_q: np.ndarray,
         q_codes: np.ndarray,
-        doc_ids: np.ndarray,
-        doc_ranks: np.ndarray,
+        unique_d: np.ndarray,
+        d_codes: np.ndarray,
         source: str | None,
     ) -> None:
-        if any(not qid for qid in unique_q):
+        if (unique_q == "").any():
             raise InvalidInputError("empty query id", path=source, field="query_id")
-        if len(doc_ids) == 0:
-            return
-        if pc.any(pc.equal(pc.utf8_length(pa.array(doc_ids, pa.string())), 0)).as_py():
+        if (unique_d == "").any():
             raise InvalidInputError("empty document id", path=source, field="doc_id")
-        keys = q_codes * (int(doc_ranks.max()) + 1) + doc_ranks
+        keys = q_codes * len(unique_d) + d_codes
         sorted_keys = np.sort(keys)
         repeated = sorted_keys[1:][sorted_keys[1:] == sorted_keys[:-1]]
         if len(repeated):
             row = int(np.flatnonzero(keys == repeated[0])[0])
             raise InvalidInputError(
-                f"document {doc_ids[row]!r} appears twice for query {unique_q[q_codes[row]]!r}",
+                f"document {unique_d[d_codes[row]]!r} appears twice for query "
+                f"{unique_q[q_codes[row]]!r}",
                 path=source,
                 field="doc_id",
             )
@@ -222,11 +222,33 @@ class Run(_Ragged):
 
     @classmethod
     def _canonical_order(
-        cls, q_codes: np.ndarray, doc_ranks: np.ndarray, values: np.ndarray
+        cls, q_codes: np.ndarray, d_codes: np.ndarray, unique_d: np.ndarray, values: np.ndarray
     ) -> np.ndarray:
+        """Permutation into rank order: by query, score descending, doc id descending.
+
+        Runs usually arrive grouped by query and sorted by score (TREC files, retrievers):
+        that is checked in O(n) and not sorted again, and document ids, the costly key,
+        are compared only among tied scores.
+        """
         if np.isnan(values).any():
             raise InvalidInputError("a score is NaN", field="score")
-        return np.lexsort((-doc_ranks, -values, q_codes))
+        same_query = q_codes[1:] == q_codes[:-1]
+        grouped = (q_codes[1:] >= q_codes[:-1]).all() and (
+            values[1:][same_query] <= values[:-1][same_query]
+        ).all()
+        order = np.arange(len(values)) if grouped else np.lexsort((-values, q_codes))
+        q, v = q_codes[order], values[order]
+        tied = (q[1:] == q[:-1]) & (v[1:] == v[:-1])
+        if not tied.any():
+            return order
+        in_tie = np.zeros(len(order), dtype=bool)
+        in_tie[1:] |= tied
+        in_tie[:-1] |= tied
+        positions = np.flatnonzero(in_tie)
+        group = np.cumsum(np.concatenate([[True], ~tied]))[positions]
+        ranks = _dictionary_ranks(unique_d)[d_codes[order[positions]]]
+        order[positions] = order[positions][np.lexsort((-ranks, group))]
+        return order
 
     @classmethod
     def from_topk(
@@ -337,14 +359,15 @@ def _has_repeats(indices: np.ndarray, valid: np.ndarray) -> bool:
     return bool(((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any())
 
 
-def _string_ranks(values: np.ndarray) -> np.ndarray:
-    """Dense lexicographic (byte-wise UTF-8, like C's strcmp) rank of each string.
-
-    Only the distinct strings are sorted (a run repeats documents across queries).
-    """
-    if len(values) == 0:
+def _dictionary_ranks(unique: np.ndarray) -> np.ndarray:
+    """Lexicographic rank (byte-wise UTF-8, like C's strcmp) of each distinct string."""
+    if len(unique) == 0:
         return np.zeros(0, dtype=np.int64)
-    encoded = pa.array(values, pa.string()).dictionary_encode()
-    distinct = pc.rank(encoded.dictionary, sort_keys="ascending", tiebreaker="dense")
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    return distinct.to_numpy(zero_copy_only=False).astype(np.int64)[codes]
+    ranks = pc.rank(pa.array(unique, pa.string()), sort_keys="ascending", tiebreaker="dense")
+    return ranks.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _string_ranks(values: np.ndarray) -> np.ndarray:
+    """Lexicographic rank of each string (equal strings share a rank)."""
+    codes, unique = _codes_in_first_seen_order(values)
+    return _dictionary_ranks(unique)[codes]
