@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from polyret.errors import InvalidInputError, MissingExtraError, UnknownNameError
 from polyret.text import Analyzer, AnalyzerConfig, analyzer_for, analyzers
-from polyret.text.analyzers import StandardAnalyzer
+from polyret.text.analysis import StandardAnalyzer
 
 from .conftest import read_texts, shared_path
 
@@ -222,3 +222,9 @@ def test_no_empty_or_whitespace_terms(text, lang):
 def test_batch_equals_single_property(texts):
     analyzer = analyzer_for("en")
     assert analyzer.analyze_batch(texts) == [analyzer.analyze(t) for t in texts]
+
+
+def test_turkish_apostrophe_suffixes_and_dotted_capital_i():
+    analyzer = analyzer_for("tr", stemmer=None)
+    assert analyzer.analyze("İstanbul'da ve Ankara’dan") == ["istanbul", "ve", "ankara"]
+    assert analyzer.analyze("İzmir") == analyzer.analyze("izmir")

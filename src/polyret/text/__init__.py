@@ -1,6 +1,6 @@
 """Text analysis: normalization, language identification, per-language analyzers."""
 
-from polyret.text.analyzers import Analyzer
+from polyret.text.analysis import Analyzer
 from polyret.text.config import AnalyzerConfig
 from polyret.text.corpus import analyze_corpus
 from polyret.text.langcodes import normalize_lang_code

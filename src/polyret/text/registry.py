@@ -11,7 +11,7 @@ from polyret.text.config import AnalyzerConfig
 from polyret.text.langcodes import normalize_lang_code
 
 if TYPE_CHECKING:
-    from polyret.text.analyzers import Analyzer
+    from polyret.text.analysis import Analyzer
 
 __all__ = ["analyzer_for", "analyzers"]
 
@@ -21,12 +21,13 @@ AnalyzerFactory = Callable[[AnalyzerConfig], "Analyzer"]
 #: uses ``"standard"``. Third parties register with ``@analyzers.register("xx")`` or the
 #: entry-point group ``polyret.analyzers``.
 analyzers: Registry[AnalyzerFactory] = Registry("analyzer")
-analyzers.add_lazy("standard", "polyret.text.analyzers:StandardAnalyzer")
+analyzers.add_lazy("standard", "polyret.text.analysis:StandardAnalyzer")
 analyzers.add_lazy("auto", "polyret.text.auto:AutoAnalyzer")
-analyzers.add_lazy("zh", "polyret.text.analyzers:ChineseAnalyzer")
-analyzers.add_lazy("ja", "polyret.text.analyzers:JapaneseAnalyzer")
-analyzers.add_lazy("ko", "polyret.text.analyzers:KoreanAnalyzer")
-analyzers.add_lazy("th", "polyret.text.analyzers:ThaiAnalyzer")
+analyzers.add_lazy("tr", "polyret.text.analysis:TurkishAnalyzer")
+analyzers.add_lazy("zh", "polyret.text.analysis:ChineseAnalyzer")
+analyzers.add_lazy("ja", "polyret.text.analysis:JapaneseAnalyzer")
+analyzers.add_lazy("ko", "polyret.text.analysis:KoreanAnalyzer")
+analyzers.add_lazy("th", "polyret.text.analysis:ThaiAnalyzer")
 
 
 def analyzer_for(lang: str = "auto", *, name: str | None = None, **options: Any) -> Analyzer:

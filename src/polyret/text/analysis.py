@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from polyret.text.config import AnalyzerConfig
 from polyret.text.normalize import normalize
+from polyret.text.orthography import strip_turkish_suffixes
 from polyret.text.segmenters import segment_ja, segment_ko, segment_th, segment_zh
 from polyret.text.stopwords import stopwords as stopword_set
 from polyret.text.tokenize import split_words, tokenize_words
@@ -25,6 +26,7 @@ __all__ = [
     "KoreanAnalyzer",
     "StandardAnalyzer",
     "ThaiAnalyzer",
+    "TurkishAnalyzer",
 ]
 
 
@@ -129,6 +131,23 @@ class StandardAnalyzer(BaseAnalyzer):
     def _split_batch(self, texts: list[str]) -> list[list[str]]:
         ngram = self._config.ngram
         return [tokenize_words(t, ngram=ngram) for t in texts]
+
+
+class TurkishAnalyzer(StandardAnalyzer):
+    """Turkish: suffixes after an apostrophe dropped ("İstanbul'da" → "istanbul"), then words.
+
+    Case folding turns "İ" into "i" plus a combining dot; the dot is removed so that
+    "İstanbul" and "istanbul" meet.
+
+    Example:
+        >>> TurkishAnalyzer(AnalyzerConfig("tr", stemmer=None)).analyze("Ankara'dan İstanbul'a")
+        ['ankara', 'istanbul']
+    """
+
+    def _split_batch(self, texts: list[str]) -> list[list[str]]:
+        return super()._split_batch(
+            [strip_turkish_suffixes(t).replace("i\u0307", "i") for t in texts]
+        )
 
 
 class _SegmentedAnalyzer(BaseAnalyzer):
