@@ -102,3 +102,17 @@ def test_bad_parameters_and_states():
         BM25().search(Queries.from_dict({"q": "x"}), k=1)
     with pytest.raises(InvalidInputError, match="not a polyret BM25 index"):
         BM25.load("/nonexistent")
+
+
+def test_foreign_language_queries_also_use_the_document_language():
+    corpus = Corpus.from_records(
+        [
+            {"id": "mary", "text": "Tom loves Mary.", "lang": "en"},
+            {"id": "other", "text": "The weather is nice.", "lang": "en"},
+        ]
+    )
+    queries = Queries.from_dict({"q": "Tom Mary'yi seviyor."}, lang="tr")
+    both = BM25().index(corpus).search(queries, k=2)
+    own_only = BM25(cross_lingual=False).index(corpus).search(queries, k=2)
+    # English stems "Mary" to "mari"; Turkish analysis keeps "mary"
+    assert both["q"]["mary"] > own_only["q"]["mary"]
