@@ -6,7 +6,9 @@ Runs, on the same data in one process:
 - rank_bm25 (BM25Okapi, whitespace tokens) on a sample of queries (it scores every document
   per query in Python/NumPy, so all queries would take minutes);
 - polyret BM25 (per-language analyzers), with 1 and 2 analysis processes;
-- search alone with identical tokens: bm25s.retrieve vs polyret's batched sparse search.
+- search alone with identical tokens: bm25s.retrieve vs polyret's batched sparse search;
+- per space-delimited language (xquad-r-de/en/es/ru/ar/hi/tr, corpus repeated 4x): index +
+  search wall time of polyret vs plain bm25s with the language's Snowball stemmer, best of 3.
 Prints wall times, ratios and nDCG@10 per system.
 
     python benchmarks/bench_bm25.py
@@ -15,16 +17,18 @@ Prints wall times, ratios and nDCG@10 per system.
 from __future__ import annotations
 
 import os
+import time
 
 import bm25s
 import numpy as np
 import Stemmer
-from _common import merged_xquad_r, timed
+from _common import merged_xquad_r, require_shared, timed
 from rank_bm25 import BM25Okapi
 
 from polyret.evaluate import evaluate
+from polyret.io import read_beir
 from polyret.retrieve import BM25
-from polyret.types import Run
+from polyret.types import Corpus, Run
 
 K = 100
 RANK_BM25_SAMPLE = 300
@@ -137,9 +141,59 @@ def main() -> None:
         print(f"  {system:<24} {value:.4f}")
 
 
+SPACE_DELIMITED = {
+    "de": "german", "en": "english", "es": "spanish", "ru": "russian",
+    "ar": "arabic", "hi": "hindi", "tr": "turkish",
+}  # fmt: skip
+
+
+def per_language_end_to_end(repeats: int = 3, copies: int = 4) -> None:
+    """Index + search time per space-delimited language, polyret vs plain bm25s."""
+    print(f"\nindex + search, one language at a time (corpus x{copies}), best of {repeats}")
+    for lang, algorithm in SPACE_DELIMITED.items():
+        data = read_beir(require_shared() / f"xquad-r-{lang}")
+        records = [
+            {"id": f"{d.id}-{c}", "text": d.text, "lang": lang}
+            for c in range(copies)
+            for d in data.corpus
+        ]
+        corpus, queries = Corpus.from_records(records), data.queries
+        stemmer = Stemmer.Stemmer(algorithm)
+
+        def plain_bm25s(corpus=corpus, queries=queries, stemmer=stemmer) -> None:
+            model = bm25s.BM25(k1=0.9, b=0.4, method="lucene")
+            model.index(
+                bm25s.tokenize(corpus.texts, stemmer=stemmer, show_progress=False),
+                show_progress=False,
+            )
+            model.retrieve(
+                bm25s.tokenize(queries.texts, stemmer=stemmer, show_progress=False),
+                k=K,
+                show_progress=False,
+            )
+
+        def ours(corpus=corpus, queries=queries) -> None:
+            BM25().index(corpus).search(queries, k=K)
+
+        ours()  # load the analyzer once, as a long-running process would have it
+        anchor = min(_wall(plain_bm25s) for _ in range(repeats))
+        polyret = min(_wall(ours) for _ in range(repeats))
+        print(
+            f"  {lang}: {len(corpus)} docs, {len(queries)} queries  bm25s {anchor:5.2f} s  "
+            f"polyret {polyret:5.2f} s  polyret/bm25s {polyret / anchor:4.2f}"
+        )
+
+
+def _wall(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def _ndcg(run: Run, qrels) -> float:
     return evaluate(run, qrels, ["ndcg@10"], by=None).mean["ndcg@10"]
 
 
 if __name__ == "__main__":
     main()
+    per_language_end_to_end()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.pool
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -23,6 +25,23 @@ _Task = tuple[str, list[str], dict[str, Any]]
 def _analyze_chunk(task: _Task) -> list[list[str]]:
     lang, texts, options = task
     return analyzer_for(lang, **options).analyze_batch(texts)
+
+
+def _pool(
+    processes: int, groups: Mapping[str, list[int]], texts: Sequence[str], options: dict[str, Any]
+) -> multiprocessing.pool.Pool:
+    """A worker pool; forked (workers inherit loaded segmenters) when that is safe.
+
+    Forking copies the parent's jieba/Kiwi/MeCab state for free, where ``spawn`` makes every
+    worker import and load them again (measured on 42k XQuAD-R texts, 2 cores: one process
+    6.9 s, two spawned 11.0 s, two forked 5.7 s). Forking a process that runs other threads
+    can deadlock, so then ``spawn`` is used.
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        for code, rows in groups.items():  # load every segmenter before the fork
+            analyzer_for(code, **options).analyze_batch([texts[rows[0]]])
+        return multiprocessing.get_context("fork").Pool(processes)
+    return multiprocessing.get_context("spawn").Pool(processes)
 
 
 def analyze_corpus(
@@ -85,7 +104,7 @@ def analyze_corpus(
     results: Iterator[list[list[str]]]
     pool = None
     if processes > 1 and len(chunks) > 1:
-        pool = multiprocessing.get_context("spawn").Pool(min(processes, len(chunks)))
+        pool = _pool(min(processes, len(chunks)), groups, texts, opts)
         results = pool.imap(_analyze_chunk, tasks)
     else:
         results = map(_analyze_chunk, tasks)
