@@ -298,6 +298,11 @@ class Run(_Ragged):
         offsets = np.concatenate([[0], np.cumsum(counts[counts > 0])]).astype(np.int64)
         return cls(query_ids[counts > 0], offsets, doc_ids[indices[valid]], scores[valid])
 
+    def ranks(self) -> np.ndarray:
+        """1-based rank of every entry, aligned with :meth:`to_arrays`."""
+        counts = self.counts()
+        return np.arange(self.num_entries) - np.repeat(self._offsets[:-1], counts) + 1
+
     def scores(self, query_id: str) -> tuple[np.ndarray, np.ndarray]:
         """``(doc_ids, scores)`` of one query in rank order."""
         start, end = self._span(query_id)
