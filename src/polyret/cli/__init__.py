@@ -5,7 +5,13 @@ assembles them.
 """
 
 # Importing a command module registers its commands on the app.
-from polyret.cli import datasets_cmd, demo_cmd, evaluate_cmd, retrieve_cmd  # noqa: F401
+from polyret.cli import (  # noqa: F401
+    datasets_cmd,
+    demo_cmd,
+    evaluate_cmd,
+    fuse_cmd,
+    retrieve_cmd,
+)
 from polyret.cli.app import app, main
 
 __all__ = ["app", "main"]

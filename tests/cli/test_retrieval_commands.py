@@ -1,0 +1,92 @@
+"""The retrieval commands end to end on the embedded collection, through typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from polyret.cli import app
+from polyret.datasets import list_datasets
+from polyret.io import read_trec_run
+
+runner = CliRunner()
+XQUAD = next(i for i in list_datasets() if i.name == "xquad-r").path
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def dev_runs(tmp_path_factory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("cli")
+    invoke("index", str(XQUAD / "corpus.jsonl"), "--out", str(tmp / "stem"))
+    invoke("index", "xquad-r", "--out", str(tmp / "raw"), "--lang", "und")
+    for name in ("stem", "raw"):
+        invoke(
+            "search",
+            str(tmp / name),
+            "xquad-r",
+            "--split",
+            "dev",
+            "-k",
+            "50",
+            "--out",
+            str(tmp / f"{name}.trec"),
+        )
+    return tmp / "stem.trec", tmp / "raw.trec"
+
+
+def test_search_writes_a_ranked_trec_run(dev_runs):
+    run = read_trec_run(dev_runs[0])
+    assert len(run) > 370 and max(run.counts()) == 50
+
+
+def test_tune_fusion_then_fuse(dev_runs, tmp_path):
+    qrels = str(XQUAD / "qrels" / "dev.tsv")
+    invoke(
+        "tune-fusion",
+        *map(str, dev_runs),
+        "--qrels",
+        qrels,
+        "--step",
+        "0.5",
+        "--out",
+        str(tmp_path / "best.json"),
+    )
+    best = json.loads((tmp_path / "best.json").read_text())
+    assert best["settings_tried"] == 3 and sum(best["weights"]) == pytest.approx(1)
+    weights = ",".join(str(w) for w in best["weights"])
+    invoke(
+        "fuse",
+        *map(str, dev_runs),
+        "--method",
+        "interpolation",
+        "--weights",
+        weights,
+        "-k",
+        "10",
+        "--out",
+        str(tmp_path / "fused.trec"),
+    )
+    output = invoke(
+        "evaluate", str(tmp_path / "fused.trec"), qrels, "--format", "json", "--metrics", "ndcg@10"
+    )
+    assert json.loads(output)["mean"]["ndcg@10"] == pytest.approx(best["score"])
+
+
+def test_index_refuses_to_overwrite(dev_runs, tmp_path):
+    (tmp_path / "exists").mkdir()
+    result = runner.invoke(app, ["index", "xquad-r", "--out", str(tmp_path / "exists")])
+    assert result.exit_code != 0 and "already exists" in str(result.exception)
+
+
+def test_demo_prints_a_row_per_language():
+    output = invoke("demo")
+    for lang in ("ar", "de", "en", "es", "hi", "ru", "th", "tr", "zh", "all"):
+        assert f" {lang} " in output
