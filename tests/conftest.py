@@ -23,3 +23,11 @@ def xquad_r():
     from polyret.datasets import load
 
     return load("xquad-r")
+
+
+# Model fixtures (session scope: each model loads once per test session).
+from tests.encode.model_fixtures import (  # noqa: E402, F401
+    e5_folder,
+    fast_encoder,
+    polyret_cache,
+)

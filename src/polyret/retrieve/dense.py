@@ -1,0 +1,242 @@
+"""Dense retrieval: an :class:`~polyret.encode.Encoder` in front of a FAISS index.
+
+Exact inner product (``flat``) by default — embeddings are L2-normalized, so this is cosine;
+``hnsw`` and ``ivfpq`` trade a little recall for speed and memory on large corpora. The
+embedding matrix is built once as one float32 array (never a Python object per document),
+and the index folder keeps the encoder's fingerprint so a search with another model fails
+instead of returning noise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+import polyret
+from polyret.encode import Encoder, load_encoder
+from polyret.errors import InvalidInputError, MissingExtraError
+from polyret.io.atomic import atomic_directory, atomic_write
+from polyret.types import Corpus, Queries, Run
+
+log = logging.getLogger(__name__)
+
+IndexKind = Literal["flat", "hnsw", "ivfpq"]
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class DenseConfig:
+    """FAISS index options.
+
+    Args:
+        index: ``"flat"`` (exact), ``"hnsw"`` (graph, no training) or ``"ivfpq"``
+            (inverted lists + product quantization, trained on the corpus).
+        hnsw_m: HNSW neighbours per node.
+        ef_search: HNSW search breadth.
+        nlist: IVF lists (``None``: about 4·√N).
+        pq_m: Product-quantization sub-vectors (must divide the dimension).
+        nprobe: IVF lists visited per query.
+        batch_size: Queries per FAISS call.
+    """
+
+    index: IndexKind = "flat"
+    hnsw_m: int = 32
+    ef_search: int = 128
+    nlist: int | None = None
+    pq_m: int = 16
+    nprobe: int = 16
+    batch_size: int = 1024
+
+    def __post_init__(self) -> None:
+        if self.index not in ("flat", "hnsw", "ivfpq"):
+            raise InvalidInputError(
+                f"unknown index {self.index!r}: use flat, hnsw or ivfpq", field="index"
+            )
+
+
+class Dense:
+    """Dense retriever over a :class:`~polyret.types.Corpus`.
+
+    Example:
+        >>> from polyret.types import Corpus, Queries
+        >>> corpus = Corpus.from_dict({"d1": "Der Rhein", "d2": "长江"})
+        >>> dense = Dense("hashing", dim=64).index(corpus)
+        >>> list(dense.search(Queries.from_dict({"q": "Der Rhein"}), k=1)["q"])
+        ['d1']
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder | str = "multilingual-e5-small",
+        config: DenseConfig | None = None,
+        **encoder_options: Any,
+    ) -> None:
+        if isinstance(encoder, str):
+            self.encoder = load_encoder(encoder, **encoder_options)
+            self._encoder_spec = {"name": encoder, "options": encoder_options}
+        else:
+            self.encoder = encoder
+            self._encoder_spec = {"name": encoder.name, "options": {}}
+        self.config = config or DenseConfig()
+        self._faiss: Any = None
+        self._doc_ids: np.ndarray | None = None
+
+    # indexing ------------------------------------------------------------------------------
+    def index(self, corpus: Corpus, *, show_progress: bool = False) -> Dense:
+        """Encode every document (title + text) and build the FAISS index; returns ``self``."""
+        if len(corpus) == 0:
+            raise InvalidInputError("cannot index an empty corpus")
+        log.info("dense: encoding %d documents with %s", len(corpus), self.encoder.name)
+        embeddings = self.encoder.encode_documents(corpus.full_texts(), show_progress=show_progress)
+        return self.index_embeddings(corpus.ids, embeddings)
+
+    def index_embeddings(self, doc_ids: list[str], embeddings: np.ndarray) -> Dense:
+        """Build the index from embeddings computed elsewhere (same encoder)."""
+        embeddings = _checked(embeddings, self.encoder.dim, "document")
+        if len(doc_ids) != len(embeddings):
+            raise InvalidInputError(
+                f"{len(doc_ids)} document ids for {len(embeddings)} embeddings", field="doc_ids"
+            )
+        self._faiss = _build(embeddings, self.config)
+        self._doc_ids = np.asarray(doc_ids, dtype=object)
+        log.info("dense: %s index of %d × %d", self.config.index, *embeddings.shape)
+        return self
+
+    # search --------------------------------------------------------------------------------
+    def search(self, queries: Queries, k: int = 1000, *, show_progress: bool = False) -> Run:
+        """Top ``k`` documents per query by inner product."""
+        embeddings = self.encoder.encode_queries(queries.texts, show_progress=show_progress)
+        return self.search_embeddings(queries.ids, embeddings, k)
+
+    def search_embeddings(self, query_ids: list[str], embeddings: np.ndarray, k: int = 1000) -> Run:
+        """Top ``k`` documents for query embeddings computed elsewhere (same encoder)."""
+        if self._faiss is None or self._doc_ids is None:
+            raise InvalidInputError("the dense index is empty: call index() or Dense.load() first")
+        if k < 1:
+            raise InvalidInputError(f"k must be >= 1, got {k}", field="k")
+        embeddings = _checked(embeddings, self._faiss.d, "query")
+        k = min(k, len(self._doc_ids))
+        scores = np.empty((len(embeddings), k), dtype=np.float32)
+        indices = np.empty((len(embeddings), k), dtype=np.int64)
+        step = self.config.batch_size
+        for start in range(0, len(embeddings), step):
+            block = slice(start, start + step)
+            scores[block], indices[block] = self._faiss.search(embeddings[block], k)
+        return Run.from_topk(query_ids, indices, scores, self._doc_ids)
+
+    @property
+    def num_documents(self) -> int:
+        """Number of indexed documents."""
+        return 0 if self._doc_ids is None else len(self._doc_ids)
+
+    # persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Save the FAISS index, doc ids and the encoder's identity, atomically."""
+        if self._faiss is None or self._doc_ids is None:
+            raise InvalidInputError("nothing to save: the dense index is empty")
+        faiss = _faiss()
+        with atomic_directory(path, overwrite=overwrite) as tmp:
+            faiss.write_index(self._faiss, str(tmp / "index.faiss"))
+            with atomic_write(tmp / "doc_ids.json") as handle:
+                json.dump(self._doc_ids.tolist(), handle, ensure_ascii=False)
+            meta = {
+                "type": "dense",
+                "format": _FORMAT,
+                "version": polyret.__version__,
+                "config": asdict(self.config),
+                "encoder": {
+                    **self._encoder_spec,
+                    "dim": self.encoder.dim,
+                    "fingerprint": self.encoder.fingerprint,
+                },
+            }
+            with atomic_write(tmp / "polyret.json") as handle:
+                json.dump(meta, handle, indent=1)
+
+    @classmethod
+    def load(
+        cls, path: str | Path, encoder: Encoder | str | None = None, **encoder_options: Any
+    ) -> Dense:
+        """Load a saved index with its encoder (by default the one it was built with).
+
+        Args:
+            path: The folder :meth:`save` wrote.
+            encoder: The encoder to query with; by default the saved name and options.
+            **encoder_options: Options for loading the encoder by name.
+
+        Raises:
+            InvalidInputError: when ``encoder`` is not the model the index was built with.
+        """
+        path = Path(path)
+        meta_path = path / "polyret.json"
+        if not meta_path.is_file():
+            raise InvalidInputError("not a polyret dense index (no polyret.json)", path=path)
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("type") != "dense" or meta.get("format") != _FORMAT:
+            raise InvalidInputError(
+                f"expected a dense index of format {_FORMAT}, found {meta.get('type')!r}",
+                path=meta_path,
+                field="type",
+            )
+        saved = meta["encoder"]
+        if encoder is None:
+            encoder, encoder_options = saved["name"], {**saved["options"], **encoder_options}
+        retriever = cls(encoder, DenseConfig(**meta["config"]), **encoder_options)
+        if retriever.encoder.fingerprint != saved["fingerprint"]:
+            raise InvalidInputError(
+                f"this index was built with encoder {saved['name']!r} "
+                f"(fingerprint {saved['fingerprint'][:12]}), not {retriever.encoder.name!r} "
+                f"(fingerprint {retriever.encoder.fingerprint[:12]})",
+                path=meta_path,
+                field="encoder",
+            )
+        retriever._faiss = _faiss().read_index(str(path / "index.faiss"))
+        doc_ids = json.loads((path / "doc_ids.json").read_text(encoding="utf-8"))
+        retriever._doc_ids = np.asarray(doc_ids, dtype=object)
+        return retriever
+
+
+def _checked(embeddings: np.ndarray, dim: int, kind: str) -> np.ndarray:
+    """C-contiguous float32 ``[n, dim]`` embeddings with no NaN or infinity."""
+    embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+    if embeddings.ndim != 2 or embeddings.shape[1] != dim:
+        raise InvalidInputError(
+            f"{kind} embeddings have shape {embeddings.shape}, expected [n, {dim}]", field="dim"
+        )
+    if not np.isfinite(embeddings).all():
+        row = int(np.flatnonzero(~np.isfinite(embeddings).all(axis=1))[0])
+        raise InvalidInputError(f"{kind} embedding {row} contains NaN or infinity")
+    return embeddings
+
+
+def _build(embeddings: np.ndarray, config: DenseConfig) -> Any:
+    faiss = _faiss()
+    n, dim = embeddings.shape
+    if config.index == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif config.index == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = config.ef_search
+    else:
+        if dim % config.pq_m:
+            raise InvalidInputError(f"pq_m={config.pq_m} must divide dim={dim}", field="pq_m")
+        nlist = config.nlist or max(1, min(n // 39, int(4 * np.sqrt(n))))
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFPQ(quantizer, dim, nlist, config.pq_m, 8, faiss.METRIC_INNER_PRODUCT)
+        index.train(embeddings)
+        index.nprobe = config.nprobe
+    index.add(embeddings)
+    return index
+
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError as error:
+        raise MissingExtraError("faiss", "dense", "dense retrieval") from error
+    return faiss
