@@ -1,6 +1,6 @@
 """One registry per kind of plugin (analyzers, encoders, rerankers, ...).
 
-Built-ins register by import path (``"polyret.text.analyzers:jieba_analyzer"``) so nothing
+Built-ins register by import path (``"polyret.text.analysis:jieba_analyzer"``) so nothing
 heavy is imported until a name is used; users add their own with the :meth:`Registry.register`
 decorator, and installed packages through the entry-point group ``polyret.<kind>``.
 """

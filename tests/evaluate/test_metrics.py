@@ -27,7 +27,8 @@ def test_ndcg_graded_with_tie_order():
     idcg3 = 2 / log2(2) + 1 / log2(3) + 1 / log2(4)
     assert scores(["ndcg@3"])["q1"]["ndcg@3"] == pytest.approx(dcg / idcg3)
     assert scores(["ndcg@2"])["q1"]["ndcg@2"] == pytest.approx(
-        (1 / log2(2)) / (2 / log2(2) + 1 / log2(3)))
+        (1 / log2(2)) / (2 / log2(2) + 1 / log2(3))
+    )
 
 
 def test_binary_metrics():
@@ -75,14 +76,24 @@ def test_empty_run():
     assert got.shape == (2, 2) and not got.any()
 
 
-@pytest.mark.parametrize(("spec", "expected"), [
-    ("ndcg@10", Metric("ndcg", 10)), ("nDCG@10", Metric("ndcg", 10)),
-    ("R@100", Metric("recall", 100)), ("recall@100", Metric("recall", 100)),
-    ("RR@10", Metric("mrr", 10)), ("mrr@10", Metric("mrr", 10)),
-    ("AP@100", Metric("map", 100)), ("map_cut_100", Metric("map", 100)),
-    ("P@5", Metric("p", 5)), ("P_5", Metric("p", 5)), ("ndcg_cut.20", Metric("ndcg", 20)),
-    ("recip_rank", Metric("mrr")), ("map", Metric("map")),
-])
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("ndcg@10", Metric("ndcg", 10)),
+        ("nDCG@10", Metric("ndcg", 10)),
+        ("R@100", Metric("recall", 100)),
+        ("recall@100", Metric("recall", 100)),
+        ("RR@10", Metric("mrr", 10)),
+        ("mrr@10", Metric("mrr", 10)),
+        ("AP@100", Metric("map", 100)),
+        ("map_cut_100", Metric("map", 100)),
+        ("P@5", Metric("p", 5)),
+        ("P_5", Metric("p", 5)),
+        ("ndcg_cut.20", Metric("ndcg", 20)),
+        ("recip_rank", Metric("mrr")),
+        ("map", Metric("map")),
+    ],
+)
 def test_parse(spec, expected):
     assert Metric.parse(spec) == expected
 
@@ -99,12 +110,16 @@ def test_parse_metrics_string_deduplicates():
 
 # properties -----------------------------------------------------------------------------------
 doc_ids = st.sampled_from([f"d{i}" for i in range(12)])
-runs = st.dictionaries(st.sampled_from(["q1", "q2", "q3", "q4"]),
-                       st.dictionaries(doc_ids, st.sampled_from([0.0, 0.5, 1.0, 2.5, 3.0]),
-                                       max_size=10), min_size=1)
-qrels_st = st.dictionaries(st.sampled_from(["q1", "q2", "q3", "q5"]),
-                           st.dictionaries(doc_ids, st.integers(-1, 3), min_size=1, max_size=6),
-                           min_size=1)
+runs = st.dictionaries(
+    st.sampled_from(["q1", "q2", "q3", "q4"]),
+    st.dictionaries(doc_ids, st.sampled_from([0.0, 0.5, 1.0, 2.5, 3.0]), max_size=10),
+    min_size=1,
+)
+qrels_st = st.dictionaries(
+    st.sampled_from(["q1", "q2", "q3", "q5"]),
+    st.dictionaries(doc_ids, st.integers(-1, 3), min_size=1, max_size=6),
+    min_size=1,
+)
 ALL = ["ndcg@1", "ndcg@5", "ndcg", "recall@3", "recall@10", "mrr@5", "map@5", "map", "p@3"]
 
 

@@ -19,9 +19,11 @@ LANGS = {"q1": "de", "q2": "de", "q3": "sw"}  # q4 has no language: "und"
 
 def test_means_per_language():
     report = evaluate(RUN, QRELS, ["mrr@10", "p@1"], queries=LANGS)
-    assert report.by_lang == {"de": {"mrr@10": (1 + 0) / 2, "p@1": (1 + 0) / 2},
-                              "sw": {"mrr@10": 1 / 2, "p@1": 0.0},
-                              "und": {"mrr@10": 0.0, "p@1": 0.0}}
+    assert report.by_lang == {
+        "de": {"mrr@10": (1 + 0) / 2, "p@1": (1 + 0) / 2},
+        "sw": {"mrr@10": 1 / 2, "p@1": 0.0},
+        "und": {"mrr@10": 0.0, "p@1": 0.0},
+    }
     assert report.mean == {"mrr@10": (1 + 0 + 1 / 2 + 0) / 4, "p@1": 1 / 4}
     assert report.num_queries == {"de": 2, "sw": 1, "und": 1, "all": 4}
     assert report.per_query["q3"] == {"mrr@10": 1 / 2, "p@1": 0.0}
@@ -29,7 +31,8 @@ def test_means_per_language():
 
 def test_languages_from_queries_object():
     queries = Queries.from_records(
-        [{"id": q, "text": "t", "lang": lang} for q, lang in LANGS.items()])
+        [{"id": q, "text": "t", "lang": lang} for q, lang in LANGS.items()]
+    )
     a = evaluate(RUN, QRELS, ["mrr@10"], queries=queries)
     b = evaluate(RUN, QRELS, ["mrr@10"], queries=LANGS)
     assert a.by_lang == b.by_lang

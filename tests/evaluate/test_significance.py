@@ -88,8 +88,13 @@ def real_runs():
 @pytest.mark.parametrize("test", ["randomization", "t-test"])
 def test_clearly_better_run_is_significant(real_runs, test):
     bm25, worse, qrels, langs = real_runs
-    result = compare({"worse": worse, "bm25": bm25}, qrels, ["mrr@10", "ndcg@10", "recall@10"],
-                     test=test, queries=langs)
+    result = compare(
+        {"worse": worse, "bm25": bm25},
+        qrels,
+        ["mrr@10", "ndcg@10", "recall@10"],
+        test=test,
+        queries=langs,
+    )
     for metric in ("mrr@10", "ndcg@10"):
         row = result.row("bm25", metric)
         assert row.delta > 0.1 and row.p_corrected < 0.05 and row.significant
@@ -101,8 +106,14 @@ def test_clearly_better_run_is_significant(real_runs, test):
 
 def test_compare_same_run_and_language_groups(real_runs):
     bm25, _, qrels, langs = real_runs
-    result = compare({"a": bm25, "b": dict(bm25)}, qrels, ["ndcg@10"], queries=langs, by="lang",
-                     test=RandomizationTest(permutations=1000, seed=5))
+    result = compare(
+        {"a": bm25, "b": dict(bm25)},
+        qrels,
+        ["ndcg@10"],
+        queries=langs,
+        by="lang",
+        test=RandomizationTest(permutations=1000, seed=5),
+    )
     assert result.groups == ("en", "all")
     assert all(r.p_value >= 0.99 for r in result.rows if r.system == "b")
     assert "ndcg@10" in result.to_markdown() and result.to_dict()["rows"][0]["p_value"] is None

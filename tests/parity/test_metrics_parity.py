@@ -20,13 +20,31 @@ COLLECTIONS = ["xquad-r-de", "xquad-r-en", "xquad-p-es"]
 
 # polyret name -> trec_eval measure, for the metrics that map one to one
 TREC_EVAL = {
-    "ndcg@1": "ndcg_cut_1", "ndcg@5": "ndcg_cut_5", "ndcg@10": "ndcg_cut_10",
-    "ndcg@100": "ndcg_cut_100", "recall@5": "recall_5", "recall@10": "recall_10",
-    "recall@100": "recall_100", "map@100": "map_cut_100", "p@1": "P_1", "p@5": "P_5",
-    "p@10": "P_10", "ndcg": "ndcg", "map": "map", "mrr": "recip_rank", "recall": "recall_1000",
+    "ndcg@1": "ndcg_cut_1",
+    "ndcg@5": "ndcg_cut_5",
+    "ndcg@10": "ndcg_cut_10",
+    "ndcg@100": "ndcg_cut_100",
+    "recall@5": "recall_5",
+    "recall@10": "recall_10",
+    "recall@100": "recall_100",
+    "map@100": "map_cut_100",
+    "p@1": "P_1",
+    "p@5": "P_5",
+    "p@10": "P_10",
+    "ndcg": "ndcg",
+    "map": "map",
+    "mrr": "recip_rank",
+    "recall": "recall_1000",
 }
-MEASURES = {"ndcg_cut.1,5,10,100", "recall.5,10,100,1000", "map_cut.100", "P.1,5,10",
-            "ndcg", "map", "recip_rank"}
+MEASURES = {
+    "ndcg_cut.1,5,10,100",
+    "recall.5,10,100,1000",
+    "map_cut.100",
+    "P.1,5,10",
+    "ndcg",
+    "map",
+    "recip_rank",
+}
 
 
 def _read_collection(name: str) -> tuple[dict[str, str], dict[str, str], dict, dict[str, str]]:
@@ -50,12 +68,13 @@ def _read_collection(name: str) -> tuple[dict[str, str], dict[str, str], dict, d
 def _bm25_run(corpus: dict[str, str], queries: dict[str, str], k: int = 100) -> dict:
     doc_ids = list(corpus)
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(list(corpus.values()), show_progress=False),
-                    show_progress=False)
+    retriever.index(bm25s.tokenize(list(corpus.values()), show_progress=False), show_progress=False)
     tokens = bm25s.tokenize(list(queries.values()), show_progress=False)
     rows, scores = retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
-    return {q: {doc_ids[i]: float(s) for i, s in zip(row, score, strict=True)}
-            for q, row, score in zip(queries, rows, scores, strict=True)}
+    return {
+        q: {doc_ids[i]: float(s) for i, s in zip(row, score, strict=True)}
+        for q, row, score in zip(queries, rows, scores, strict=True)
+    }
 
 
 @pytest.fixture(scope="module", params=COLLECTIONS)
@@ -85,8 +104,9 @@ def _tied(run: dict) -> dict:
 
 def _assert_parity(run: dict, qrels: dict, relevance_level: int = 1) -> int:
     expected = pytrec_eval.RelevanceEvaluator(qrels, MEASURES, relevance_level).evaluate(run)
-    ours = compute_metrics(run, qrels, list(TREC_EVAL), relevance_level=relevance_level,
-                           missing="skip").to_dict()
+    ours = compute_metrics(
+        run, qrels, list(TREC_EVAL), relevance_level=relevance_level, missing="skip"
+    ).to_dict()
     assert set(ours) == set(expected)
     query_ids = sorted(expected)
     for name, measure in TREC_EVAL.items():
@@ -96,10 +116,15 @@ def _assert_parity(run: dict, qrels: dict, relevance_level: int = 1) -> int:
     # mrr@10 is recip_rank on the run truncated to its top 10 in trec_eval order
     top10 = Run.from_dict(run).truncate(10).to_dict()
     rr10 = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}, relevance_level).evaluate(top10)
-    ours10 = compute_metrics(run, qrels, ["mrr@10"], relevance_level=relevance_level,
-                             missing="skip").to_dict()
-    np.testing.assert_allclose([ours10[q]["mrr@10"] for q in rr10],
-                               [v["recip_rank"] for v in rr10.values()], rtol=0, atol=1e-6)
+    ours10 = compute_metrics(
+        run, qrels, ["mrr@10"], relevance_level=relevance_level, missing="skip"
+    ).to_dict()
+    np.testing.assert_allclose(
+        [ours10[q]["mrr@10"] for q in rr10],
+        [v["recip_rank"] for v in rr10.values()],
+        rtol=0,
+        atol=1e-6,
+    )
     return len(expected)
 
 
@@ -142,14 +167,21 @@ def test_means_equal_ir_measures(bm25):
     graded = _graded(run, qrels)
     # not RR@10: ir_measures computes it with its MS MARCO provider, which breaks score ties
     # by doc id ascending instead of trec_eval's descending (pytrec_eval parity covers it)
-    measures = [ir_measures.nDCG @ 10, ir_measures.P @ 5, ir_measures.R @ 100,
-                ir_measures.AP @ 100, ir_measures.nDCG]
+    measures = [
+        ir_measures.nDCG @ 10,
+        ir_measures.P @ 5,
+        ir_measures.R @ 100,
+        ir_measures.AP @ 100,
+        ir_measures.nDCG,
+    ]
     expected = ir_measures.calc_aggregate(measures, graded, run)
     report = evaluate(run, graded, [str(m) for m in measures], queries=langs, missing="skip")
     for measure, name in zip(measures, report.metrics, strict=True):
         assert report.mean[name] == pytest.approx(expected[measure], abs=1e-9), name
-    per_query = {(m.query_id, str(m.measure)): m.value
-                 for m in ir_measures.iter_calc([ir_measures.nDCG @ 10], graded, run)}
+    per_query = {
+        (m.query_id, str(m.measure)): m.value
+        for m in ir_measures.iter_calc([ir_measures.nDCG @ 10], graded, run)
+    }
     for query_id, values in report.per_query.items():
         assert values["ndcg@10"] == pytest.approx(per_query[query_id, "nDCG@10"], abs=1e-9)
     assert len(report.by_lang) == 1

@@ -29,8 +29,9 @@ def _configure(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    if not verbose:  # bm25s logs its internals at DEBUG on a logger it sets to DEBUG itself
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
+    if not verbose:  # libraries that log their internals at INFO/DEBUG on their own loggers
+        for name in ("bm25s", "faiss.loader"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def main() -> None:
