@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -90,3 +91,39 @@ def test_demo_prints_a_row_per_language():
     output = invoke("demo", "--encoder", "hashing")  # the real encoder: tests/test_demo.py
     for lang in ("ar", "de", "en", "es", "hi", "ru", "th", "tr", "zh", "all"):
         assert f" {lang} " in output
+
+
+def test_dense_index_hybrid_search_and_encode(tmp_path):
+    invoke("index", "xquad-r", "--dense", "hashing", "--out", str(tmp_path / "dense"))
+    invoke("index", "xquad-r", "--out", str(tmp_path / "bm25"))
+    invoke(
+        "search",
+        str(tmp_path / "bm25"),
+        "xquad-r",
+        "--with",
+        str(tmp_path / "dense"),
+        "--split",
+        "dev",
+        "-k",
+        "20",
+        "--out",
+        str(tmp_path / "hybrid.trec"),
+    )
+    hybrid = read_trec_run(tmp_path / "hybrid.trec")
+    assert len(hybrid) == 378 and max(hybrid.counts()) == 20
+    invoke(
+        "encode",
+        "xquad-r",
+        "--model",
+        "hashing",
+        "--kind",
+        "queries",
+        "--dim",
+        "32",
+        "--out",
+        str(tmp_path / "emb"),
+    )
+    vectors = np.load(tmp_path / "emb" / "embeddings.npy", mmap_mode="r")
+    ids = json.loads((tmp_path / "emb" / "ids.json").read_text())
+    assert vectors.shape == (len(ids), 32) and len(ids) == 2187
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)

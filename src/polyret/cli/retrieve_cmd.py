@@ -1,16 +1,19 @@
-"""``polyret index`` and ``polyret search``: build a BM25 index, run queries against it."""
+"""``polyret index``, ``polyret search`` and ``polyret encode``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from polyret.cli.app import app, console
 from polyret.datasets import corpus_from, queries_from
+from polyret.encode import load_encoder
 from polyret.errors import OutputExistsError
-from polyret.io import write_trec_run
-from polyret.retrieve import BM25, BM25Config
+from polyret.io import atomic_directory, atomic_write, write_trec_run
+from polyret.retrieve import BM25, BM25Config, Dense, DenseConfig, fuse, load_index
 
 
 @app.command()
@@ -19,21 +22,29 @@ def index(
         ..., help="corpus.jsonl(.gz), .parquet, BEIR folder or catalogue name."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Index folder to write."),
+    dense: str = typer.Option(
+        None, help="Build a dense index with this encoder (name or folder) instead of BM25."
+    ),
+    faiss_index: str = typer.Option("flat", "--faiss", help="Dense: flat, hnsw or ivfpq."),
     lang: str = typer.Option(
-        "auto", help="'auto' (each document's own lang, detected if absent) or one code."
+        "auto", help="BM25: 'auto' (each document's own lang, detected if absent) or one code."
     ),
     k1: float = typer.Option(0.9, help="BM25 k1."),
     b: float = typer.Option(0.4, help="BM25 b."),
-    variant: str = typer.Option("lucene", help="robertson, lucene, atire, bm25l or bm25+."),
-    processes: int = typer.Option(1, help="Processes for text analysis."),
+    variant: str = typer.Option("lucene", help="BM25: robertson, lucene, atire, bm25l, bm25+."),
+    processes: int = typer.Option(1, help="BM25: processes for text analysis."),
     overwrite: bool = typer.Option(False, help="Replace an existing index folder."),
 ) -> None:
-    """Build a language-aware BM25 index."""
+    """Build a language-aware BM25 index, or a dense (FAISS) index with --dense."""
     if out.exists() and not overwrite:  # fail before the work, not after it
         raise OutputExistsError(out)
     documents = corpus_from(corpus)
-    retriever = BM25(BM25Config(k1=k1, b=b, variant=variant, lang=lang))  # type: ignore[arg-type]
-    retriever.index(documents, processes=processes, show_progress=True)
+    if dense is not None:
+        retriever: BM25 | Dense = Dense(dense, DenseConfig(index=faiss_index))  # type: ignore[arg-type]
+        retriever.index(documents, show_progress=True)
+    else:
+        config = BM25Config(k1=k1, b=b, variant=variant, lang=lang)  # type: ignore[arg-type]
+        retriever = BM25(config).index(documents, processes=processes, show_progress=True)
     retriever.save(out, overwrite=overwrite)
     console.print(f"indexed {len(documents)} documents → {out}")
 
@@ -46,12 +57,63 @@ def search(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="TREC run file to write."),
     k: int = typer.Option(1000, "-k", help="Documents per query."),
+    hybrid: list[Path] = typer.Option(
+        None, "--with", help="More indexes to search and fuse with (hybrid retrieval)."
+    ),
+    fusion: str = typer.Option("rrf", help="Hybrid: rrf or interpolation."),
+    weights: str = typer.Option(None, help="Hybrid: comma-separated weights, one per index."),
     split: str = typer.Option(None, help="With a collection: only this split's queries."),
     lang: str = typer.Option(None, help="Language of queries that carry none."),
-    tag: str = typer.Option("polyret-bm25", help="Run tag (last TREC column)."),
+    tag: str = typer.Option("polyret", help="Run tag (last TREC column)."),
 ) -> None:
-    """Search an index; write a TREC run."""
+    """Search one index (BM25 or dense), or several fused; write a TREC run."""
     topics = queries_from(queries, split=split, lang=lang)
-    run = BM25.load(index_dir).search(topics, k=k, show_progress=True)
+    runs = [
+        load_index(path).search(topics, k=k, show_progress=True)
+        for path in [index_dir, *(hybrid or [])]
+    ]
+    if len(runs) > 1:
+        parsed = None if weights is None else [float(w) for w in weights.split(",")]
+        run = fuse(runs, fusion, weights=parsed, k=k)  # type: ignore[arg-type]
+    else:
+        run = runs[0]
     write_trec_run(run, out, tag=tag)
     console.print(f"searched {len(topics)} queries → {out} ({run.num_entries} lines)")
+
+
+@app.command()
+def encode(
+    texts: str = typer.Argument(..., help="Corpus or queries: a file, BEIR folder or name."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for embeddings.npy + ids.json."),
+    model: str = typer.Option("multilingual-e5-small", help="Encoder name or model folder."),
+    kind: str = typer.Option("documents", help="documents (passage prefix) or queries."),
+    dim: int = typer.Option(None, help="Matryoshka: keep the first DIM dimensions."),
+    precision: str = typer.Option("float32", help="float32 or int8."),
+    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+) -> None:
+    """Encode documents or queries into a memory-mappable ``embeddings.npy``."""
+    if out.exists() and not overwrite:
+        raise OutputExistsError(out)
+    options = {"precision": precision} | ({"dim": dim} if dim else {})
+    encoder = load_encoder(model, **options)
+    if kind == "queries":
+        records = queries_from(texts)
+        vectors = encoder.encode_queries(records.texts, show_progress=True)
+    else:
+        records = corpus_from(texts)
+        vectors = encoder.encode_documents(records.full_texts(), show_progress=True)
+    with atomic_directory(out, overwrite=overwrite) as tmp:
+        np.save(tmp / "embeddings.npy", vectors)
+        with atomic_write(tmp / "ids.json") as handle:
+            json.dump(records.ids, handle, ensure_ascii=False)
+        with atomic_write(tmp / "polyret.json") as handle:
+            meta = {
+                "type": "embeddings",
+                "kind": kind,
+                "model": model,
+                "options": options,
+                "fingerprint": encoder.fingerprint,
+                "shape": list(vectors.shape),
+            }
+            json.dump(meta, handle, indent=1)
+    console.print(f"encoded {len(records)} {kind} → {out} {tuple(vectors.shape)} {vectors.dtype}")
