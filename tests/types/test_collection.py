@@ -45,3 +45,10 @@ def test_bad_records_are_refused(records, message):
 def test_with_langs_replaces_column():
     corpus = Corpus.from_records(RECORDS).with_langs(["xx"] * 4)
     assert set(corpus.langs) == {"xx"}
+
+
+def test_batches_are_consecutive_slices():
+    corpus = Corpus.from_records(RECORDS)
+    parts = list(corpus.batches(3))
+    assert [p.ids for p in parts] == [["en1", "zh1", "ar1"], ["th1"]]
+    assert parts[1]["th1"].lang == "th"

@@ -42,6 +42,7 @@ class DenseConfig:
         pq_m: Product-quantization sub-vectors (must divide the dimension).
         nprobe: IVF lists visited per query.
         batch_size: Queries per FAISS call.
+        encode_batch: Documents handed to the encoder at a time while indexing.
     """
 
     index: IndexKind = "flat"
@@ -51,6 +52,7 @@ class DenseConfig:
     pq_m: int = 16
     nprobe: int = 16
     batch_size: int = 1024
+    encode_batch: int = 20_000
 
     def __post_init__(self) -> None:
         if self.index not in ("flat", "hnsw", "ivfpq"):
@@ -92,8 +94,20 @@ class Dense:
         if len(corpus) == 0:
             raise InvalidInputError("cannot index an empty corpus")
         log.info("dense: encoding %d documents with %s", len(corpus), self.encoder.name)
-        embeddings = self.encoder.encode_documents(corpus.full_texts(), show_progress=show_progress)
-        return self.index_embeddings(corpus.ids, embeddings)
+        parts = (
+            self.encoder.encode_documents(part.full_texts(), show_progress=show_progress)
+            for part in corpus.batches(self.config.encode_batch)
+        )
+        if self.config.index == "ivfpq":  # training needs every vector at once
+            return self.index_embeddings(corpus.ids, np.concatenate(list(parts)))
+        # Flat and HNSW grow slice by slice: Python strings exist for one slice only and no
+        # second copy of the embedding matrix is ever held beside FAISS's own.
+        index = _empty_index(self.encoder.dim, self.config)
+        for vectors in parts:
+            index.add(_checked(vectors, self.encoder.dim, "document"))
+        self._faiss, self._doc_ids = index, np.asarray(corpus.ids, dtype=object)
+        log.info("dense: %s index of %d × %d", self.config.index, index.ntotal, index.d)
+        return self
 
     def index_embeddings(self, doc_ids: list[str], embeddings: np.ndarray) -> Dense:
         """Build the index from embeddings computed elsewhere (same encoder)."""
@@ -214,17 +228,24 @@ def _checked(embeddings: np.ndarray, dim: int, kind: str) -> np.ndarray:
     return embeddings
 
 
-def _build(embeddings: np.ndarray, config: DenseConfig) -> Any:
+def _empty_index(dim: int, config: DenseConfig) -> Any:
+    """A flat or HNSW inner-product index (neither needs training)."""
     faiss = _faiss()
-    n, dim = embeddings.shape
     if config.index == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif config.index == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = config.ef_search
+        return faiss.IndexFlatIP(dim)
+    index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efSearch = config.ef_search
+    return index
+
+
+def _build(embeddings: np.ndarray, config: DenseConfig) -> Any:
+    n, dim = embeddings.shape
+    if config.index != "ivfpq":
+        index = _empty_index(dim, config)
     else:
         if dim % config.pq_m:
             raise InvalidInputError(f"pq_m={config.pq_m} must divide dim={dim}", field="pq_m")
+        faiss = _faiss()
         nlist = config.nlist or max(1, min(n // 39, int(4 * np.sqrt(n))))
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFPQ(quantizer, dim, nlist, config.pq_m, 8, faiss.METRIC_INNER_PRODUCT)

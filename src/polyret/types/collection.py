@@ -150,6 +150,14 @@ class _Collection(Generic[R]):
             mask = pc.and_(mask, pc.is_in(self._table.column("id"), wanted_ids))
         return type(self)(self._table.filter(mask))
 
+    def batches(self, size: int) -> Iterator[Self]:
+        """Consecutive slices of at most ``size`` records (zero-copy views of the table)."""
+        for start in range(0, len(self), size):
+            part = object.__new__(type(self))
+            part._table = self._table.slice(start, size)  # already validated as a whole
+            part._row_of = None
+            yield part
+
     def take(self, rows: Iterable[int] | np.ndarray) -> Self:
         """Records at the given row numbers, in that order."""
         indices = np.asarray(rows if isinstance(rows, np.ndarray) else list(rows), dtype=np.int64)
