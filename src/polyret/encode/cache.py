@@ -211,13 +211,13 @@ class CachedEncoder:
         """Query embeddings, from the cache where possible."""
         return self._encode(texts, "query", self.encoder.encode_queries, show_progress)
 
-    def encode_documents(
-        self, texts: Sequence[str], *, show_progress: bool = False
-    ) -> np.ndarray:
+    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Document embeddings, from the cache where possible."""
         return self._encode(texts, "passage", self.encoder.encode_documents, show_progress)
 
-    def _encode(self, texts: Sequence[str], kind: str, encode: Any, show_progress: bool) -> np.ndarray:
+    def _encode(
+        self, texts: Sequence[str], kind: str, encode: Any, show_progress: bool
+    ) -> np.ndarray:
         texts = check_texts(texts)
         keys = [text_key(kind, t) for t in texts]
         if self._cache is None:
@@ -235,7 +235,7 @@ class CachedEncoder:
             rows = list(first.values())
             fresh = encode([texts[i] for i in rows], show_progress=show_progress)
             self._cache.put([keys[i] for i in rows], fresh)
-            by_key = dict(zip((keys[i] for i in rows), fresh))
+            by_key = dict(zip((keys[i] for i in rows), fresh, strict=False))
             for i in missing.tolist():
                 out[i] = by_key[keys[i]]
         return out

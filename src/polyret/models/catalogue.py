@@ -14,7 +14,23 @@ from polyret.errors import UnknownNameError
 
 DEFAULT_MODEL = "multilingual-e5-small"
 
-USE_LANGUAGES = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
+USE_LANGUAGES = (
+    "ar",
+    "de",
+    "en",
+    "es",
+    "fr",
+    "it",
+    "ja",
+    "ko",
+    "nl",
+    "pl",
+    "pt",
+    "ru",
+    "th",
+    "tr",
+    "zh",
+)
 
 
 @dataclass(frozen=True)

