@@ -59,7 +59,12 @@ def main(shared: Path) -> None:
             "selection": f"{PARAGRAPHS} of 240 paragraphs by sha1('{SEED}:<paragraph>')",
         },
     )
+    kept = {
+        name: (OUT / name).read_text() for name in ("LICENSE", "README.md") if (OUT / name).exists()
+    }
     write_beir(dataset, OUT, overwrite=True)
+    for name, text in kept.items():  # the license and attribution are written by hand
+        (OUT / name).write_text(text)
     print(json.dumps(dataset.stats(), indent=1))
 
 

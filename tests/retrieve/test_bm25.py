@@ -100,7 +100,7 @@ def test_bad_parameters_and_states():
         BM25Config(b=2.0)
     with pytest.raises(InvalidInputError, match="index"):
         BM25().search(Queries.from_dict({"q": "x"}), k=1)
-    with pytest.raises(InvalidInputError, match="not a polyret BM25 index"):
+    with pytest.raises(InvalidInputError, match="not a polyret folder"):
         BM25.load("/nonexistent")
 
 

@@ -13,6 +13,7 @@ from polyret.datasets import corpus_from, queries_from
 from polyret.encode import load_encoder
 from polyret.errors import OutputExistsError
 from polyret.io import atomic_directory, atomic_write, write_trec_run
+from polyret.io.artifact import write_meta
 from polyret.retrieve import BM25, BM25Config, Dense, DenseConfig, fuse, load_index
 
 
@@ -106,14 +107,14 @@ def encode(
         np.save(tmp / "embeddings.npy", vectors)
         with atomic_write(tmp / "ids.json") as handle:
             json.dump(records.ids, handle, ensure_ascii=False)
-        with atomic_write(tmp / "polyret.json") as handle:
-            meta = {
-                "type": "embeddings",
-                "kind": kind,
-                "model": model,
-                "options": options,
-                "fingerprint": encoder.fingerprint,
-                "shape": list(vectors.shape),
-            }
-            json.dump(meta, handle, indent=1)
+        write_meta(
+            tmp,
+            "embeddings",
+            1,
+            kind=kind,
+            model=model,
+            options=options,
+            fingerprint=encoder.fingerprint,
+            shape=list(vectors.shape),
+        )
     console.print(f"encoded {len(records)} {kind} → {out} {tuple(vectors.shape)} {vectors.dtype}")

@@ -5,13 +5,13 @@ Also reads MIRACL-style topics (``id<TAB>text``) and qrels in either BEIR TSV or
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from polyret.errors import InvalidInputError
+from polyret.io.artifact import META_FILE, read_meta, write_meta
 from polyret.io.atomic import atomic_directory, atomic_write
 from polyret.io.jsonl import Field, read_jsonl_table, write_jsonl
 from polyret.io.tabular import first_line, read_columns
@@ -103,11 +103,7 @@ def write_beir(dataset: Dataset, folder: str | Path, *, overwrite: bool = False)
         write_queries(dataset.queries, tmp / "queries.jsonl")
         for split, qrels in dataset.qrels.items():
             write_qrels(qrels, tmp / "qrels" / f"{split}.tsv")
-        if dataset.metadata:
-            with atomic_write(tmp / "polyret.json") as handle:
-                json.dump(
-                    {"type": "dataset", "name": dataset.name, **dataset.metadata}, handle, indent=1
-                )
+        write_meta(tmp, "dataset", 1, name=dataset.name, **dataset.metadata)
 
 
 def write_corpus(corpus: Corpus, path: str | Path) -> None:
@@ -150,10 +146,8 @@ def _one_of(folder: Path, stem: str) -> Path:
 
 
 def _read_metadata(folder: Path) -> dict:
-    path = folder / "polyret.json"
-    if not path.is_file():
+    """What ``polyret.json`` says about a dataset beyond its type, format and name."""
+    if not (folder / META_FILE).is_file():
         return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InvalidInputError(f"malformed JSON: {error}", path=path) from None
+    meta = read_meta(folder, "dataset")
+    return {k: v for k, v in meta.items() if k not in ("type", "format", "version", "name")}

@@ -15,13 +15,13 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from polyret.errors import InvalidInputError
+from polyret.io.lines import iter_lines
 
 log = logging.getLogger(__name__)
 
@@ -140,34 +140,18 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict]]:
     Raises:
         InvalidInputError: for invalid UTF-8, malformed JSON, or a line that is not an object.
     """
-    path = Path(path)
-    with open_binary(path) as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise InvalidInputError(
-                    f"invalid UTF-8 at byte {error.start} of the line", path=path, line=line_no
-                ) from None
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InvalidInputError(
-                    f"malformed JSON: {error.msg} at column {error.colno}", path=path, line=line_no
-                ) from None
-            if not isinstance(record, dict):
-                raise InvalidInputError(
-                    f"expected a JSON object, got {type(record).__name__}", path=path, line=line_no
-                )
-            yield line_no, record
-
-
-def open_binary(path: Path) -> IO[bytes]:
-    if not path.is_file():
-        raise InvalidInputError("no such file", path=path)
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    for line_no, line in iter_lines(path):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InvalidInputError(
+                f"malformed JSON: {error.msg} at column {error.colno}", path=path, line=line_no
+            ) from None
+        if not isinstance(record, dict):
+            raise InvalidInputError(
+                f"expected a JSON object, got {type(record).__name__}", path=path, line=line_no
+            )
+        yield line_no, record
 
 
 def write_jsonl(path: str | Path, rows: pa.Table, rename: Mapping[str, str] | None = None) -> None:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from polyret.errors import InvalidInputError
-from polyret.io.jsonl import open_binary
+from polyret.io.lines import iter_lines
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +85,8 @@ def _fast_read(
 
 
 def first_line(path: Path) -> str | None:
-    with open_binary(path) as handle:
-        for raw in handle:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if line.strip():
-                return line
-    return None
+    """The first non-blank line of ``path``, or ``None`` for an empty file."""
+    return next((line for _, line in iter_lines(path)), None)
 
 
 def _careful_read(
@@ -104,38 +100,29 @@ def _careful_read(
     columns: list[list] = [[] for _ in names]
     parsers = [_parser(types.get(n, pa.string())) for n in names]
     seen_header = not header
-    with open_binary(path) as handle:
-        for line_no, raw in enumerate(handle, start=1):
+    for line_no, line in iter_lines(path):
+        if not seen_header:
+            seen_header = True
+            continue
+        fields = line.split(delimiter, max_split)
+        if len(fields) != len(names):
+            raise InvalidInputError(
+                f"expected {len(names)} columns ({' '.join(names)}), found {len(fields)}",
+                path=path,
+                line=line_no,
+            )
+        for column, name, parse, value in zip(columns, names, parsers, fields, strict=True):
+            if not value.strip():
+                raise InvalidInputError("empty value", path=path, line=line_no, field=name)
             try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as error:
+                column.append(parse(value))
+            except ValueError:
                 raise InvalidInputError(
-                    f"invalid UTF-8 at byte {error.start} of the line", path=path, line=line_no
-                ) from None
-            if not line.strip():
-                continue
-            if not seen_header:
-                seen_header = True
-                continue
-            fields = line.split(delimiter, max_split)
-            if len(fields) != len(names):
-                raise InvalidInputError(
-                    f"expected {len(names)} columns ({' '.join(names)}), found {len(fields)}",
+                    f"cannot parse {value!r:.40} as {types[name]}",
                     path=path,
                     line=line_no,
-                )
-            for column, name, parse, value in zip(columns, names, parsers, fields, strict=True):
-                if not value.strip():
-                    raise InvalidInputError("empty value", path=path, line=line_no, field=name)
-                try:
-                    column.append(parse(value))
-                except ValueError:
-                    raise InvalidInputError(
-                        f"cannot parse {value!r:.40} as {types[name]}",
-                        path=path,
-                        line=line_no,
-                        field=name,
-                    ) from None
+                    field=name,
+                ) from None
     if not columns[0]:
         raise InvalidInputError("no records (the file is empty)", path=path)
     return pa.table(

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from polyret.errors import InvalidInputError
 from polyret.io.atomic import atomic_write
-from polyret.io.jsonl import open_binary
+from polyret.io.lines import iter_lines
 from polyret.io.tabular import read_columns
 from polyret.types import Qrels, Run
 
@@ -96,13 +96,12 @@ def _line_of_repeat(
     if "appears twice" not in error.reason:
         return None
     seen: set[tuple[str, str]] = set()
-    with open_binary(Path(path)) as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            fields = raw.decode("utf-8").split()
-            if len(fields) <= max(pair_columns):
-                continue
-            pair = (fields[pair_columns[0]], fields[pair_columns[1]])
-            if pair in seen:
-                return line_no
-            seen.add(pair)
+    for line_no, line in iter_lines(path):
+        fields = line.split()
+        if len(fields) <= max(pair_columns):
+            continue
+        pair = (fields[pair_columns[0]], fields[pair_columns[1]])
+        if pair in seen:
+            return line_no
+        seen.add(pair)
     return None

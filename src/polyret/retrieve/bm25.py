@@ -22,8 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
-import polyret
 from polyret.errors import InvalidInputError
+from polyret.io.artifact import read_meta, write_meta
 from polyret.io.atomic import atomic_directory, atomic_write
 from polyret.text import analyze_corpus, normalize_lang_code
 from polyret.types import UNKNOWN_LANG, Corpus, Queries, Run
@@ -259,34 +259,13 @@ class BM25:
             model.save(str(tmp / "bm25s"))
             with atomic_write(tmp / "doc_ids.json") as handle:
                 json.dump(self._doc_ids.tolist(), handle, ensure_ascii=False)
-            with atomic_write(tmp / "polyret.json") as handle:
-                json.dump(
-                    {
-                        "type": "bm25",
-                        "format": _FORMAT,
-                        "version": polyret.__version__,
-                        "config": asdict(self.config),
-                        "doc_langs": self._doc_langs,
-                    },
-                    handle,
-                    indent=1,
-                )
+            write_meta(tmp, "bm25", _FORMAT, config=asdict(self.config), doc_langs=self._doc_langs)
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True) -> BM25:
         """Load a folder written by :meth:`save` (score arrays memory-mapped by default)."""
         path = Path(path)
-        meta_path = path / "polyret.json"
-        if not meta_path.is_file():
-            raise InvalidInputError("not a polyret BM25 index (no polyret.json)", path=path)
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("type") != "bm25" or meta.get("format") != _FORMAT:
-            raise InvalidInputError(
-                f"expected a BM25 index of format {_FORMAT}, found {meta.get('type')!r} "
-                f"format {meta.get('format')!r}",
-                path=meta_path,
-                field="type",
-            )
+        meta = read_meta(path, "bm25", _FORMAT)
         retriever = cls(BM25Config(**meta["config"]))
         model = bm25s.BM25.load(str(path / "bm25s"), mmap=mmap, load_vocab=True)
         doc_ids = json.loads((path / "doc_ids.json").read_text(encoding="utf-8"))

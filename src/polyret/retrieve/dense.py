@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-import polyret
 from polyret.encode import Encoder, load_encoder
 from polyret.errors import InvalidInputError, MissingExtraError
+from polyret.io.artifact import read_meta, write_meta
 from polyret.io.atomic import atomic_directory, atomic_write
 from polyret.types import Corpus, Queries, Run
 
@@ -158,19 +158,17 @@ class Dense:
             faiss.write_index(self._faiss, str(tmp / "index.faiss"))
             with atomic_write(tmp / "doc_ids.json") as handle:
                 json.dump(self._doc_ids.tolist(), handle, ensure_ascii=False)
-            meta = {
-                "type": "dense",
-                "format": _FORMAT,
-                "version": polyret.__version__,
-                "config": asdict(self.config),
-                "encoder": {
+            write_meta(
+                tmp,
+                "dense",
+                _FORMAT,
+                config=asdict(self.config),
+                encoder={
                     **self._encoder_spec,
                     "dim": self.encoder.dim,
                     "fingerprint": self.encoder.fingerprint,
                 },
-            }
-            with atomic_write(tmp / "polyret.json") as handle:
-                json.dump(meta, handle, indent=1)
+            )
 
     @classmethod
     def load(
@@ -187,16 +185,7 @@ class Dense:
             InvalidInputError: when ``encoder`` is not the model the index was built with.
         """
         path = Path(path)
-        meta_path = path / "polyret.json"
-        if not meta_path.is_file():
-            raise InvalidInputError("not a polyret dense index (no polyret.json)", path=path)
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("type") != "dense" or meta.get("format") != _FORMAT:
-            raise InvalidInputError(
-                f"expected a dense index of format {_FORMAT}, found {meta.get('type')!r}",
-                path=meta_path,
-                field="type",
-            )
+        meta = read_meta(path, "dense", _FORMAT)
         saved = meta["encoder"]
         if encoder is None:
             encoder, encoder_options = saved["name"], {**saved["options"], **encoder_options}
@@ -206,7 +195,7 @@ class Dense:
                 f"this index was built with encoder {saved['name']!r} "
                 f"(fingerprint {saved['fingerprint'][:12]}), not {retriever.encoder.name!r} "
                 f"(fingerprint {retriever.encoder.fingerprint[:12]})",
-                path=meta_path,
+                path=path,
                 field="encoder",
             )
         retriever._faiss = _faiss().read_index(str(path / "index.faiss"))
