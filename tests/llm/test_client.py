@@ -30,12 +30,14 @@ def test_chat_many_keeps_order_and_counts_tokens(tmp_path: Path):
         return {"text": "echo: " + text, "sleep": 0.05 * (10 - int(text))}
 
     with fake_openai(slow_first) as server:
-        client = OpenAIClient("m", server.url, cache=tmp_path / "c.sqlite", max_concurrency=8, **FAST)
+        client = OpenAIClient("m", server.url, cache=tmp_path / "c.sqlite", max_concurrency=8,
+                              **FAST)
         answers = client.chat_many([hello(str(i)) for i in range(10)])
         assert [a.text for a in answers] == [f"echo: {i}" for i in range(10)]
         assert server.calls == 10
         usage = client.usage
-        assert (usage.requests, usage.prompt_tokens, usage.completion_tokens) == (10, 10 * 10, 10 * 2)
+        assert (usage.requests, usage.prompt_tokens) == (10, 10 * 10)
+        assert usage.completion_tokens == 10 * 2
         assert usage.total_tokens == 10 * 12
 
 
@@ -72,7 +74,7 @@ def test_429_with_retry_after_is_honoured_then_succeeds():
 def test_500s_are_retried_and_exhausted_retries_return_a_failed_response():
     with fake_openai(lambda p, b, n: {"status": 500}) as server:
         client = OpenAIClient("m", server.url, max_retries=2, **FAST)
-        with pytest.raises(LLMError, match="HTTP 500.*3 attempts"):
+        with pytest.raises(LLMError, match=r"HTTP 500.*3 attempts"):
             client.chat(hello("x"))
         failed = client.chat(hello("x"), raise_on_error=False)
         assert not failed.ok and "HTTP 500" in failed.error and failed.text == ""
@@ -184,7 +186,7 @@ def test_bad_inputs_fail_clearly(tmp_path: Path):
         LLMConfig(max_concurrency=0)
     with pytest.raises(UnknownNameError, match="openai"):
         load_llm("opneai", "m")
-    with pytest.raises((InvalidInputError, MissingExtraError), match="config.json|transformers"):
+    with pytest.raises((InvalidInputError, MissingExtraError), match=r"config\.json|transformers"):
         load_llm("transformers", str(tmp_path / "no-model"))
 
 
