@@ -37,7 +37,7 @@ def quality(name, corpus, splits, encoder) -> None:
     dense = Dense(encoder).index(corpus)
     bm25 = BM25().index(corpus)
     firsts = {}
-    for split, (queries, qrels) in splits.items():
+    for split, (queries, _qrels) in splits.items():
         firsts[split] = fuse([bm25.search(queries, k=100), dense.search(queries, k=100)],
                              "rrf", k=100)
     reranker = BiEncoderReranker(encoder)
