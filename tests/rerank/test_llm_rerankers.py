@@ -51,6 +51,8 @@ def test_pointwise_yes_probability_from_logprobs(tmp_path: Path):
 
 
 def test_pointwise_grades_malformed_answers_and_errors_all_keep_a_score(tmp_path, caplog):
+    limited: set[str] = set()
+
     def moody(path, body, number):
         passage = passage_of(body)
         count = passage.split().count("target")
@@ -58,15 +60,16 @@ def test_pointwise_grades_malformed_answers_and_errors_all_keep_a_score(tmp_path
             return "I'd rather not say."  # malformed
         if count == 4:
             return {"status": 500}  # fails on every retry
-        if count == 5 and number % 2 == 0:
-            return {"status": 429, "headers": {"Retry-After": "0"}}  # transient
+        if count == 5 and user_text(body) not in limited:
+            limited.add(user_text(body))  # transient: the first try of each pair only
+            return {"status": 429, "headers": {"Retry-After": "0"}}
         if count == 6:
-            return {"text": "3", "sleep": 3}  # always times out
+            return {"text": "3", "sleep": 4}  # always times out
         return f"Grade: {min(3, count // 8)}"
 
     caplog.set_level(logging.WARNING)
     with fake_openai(moody) as server:
-        client = OpenAIClient("judge", server.url, max_retries=1, backoff=0.01, timeout=0.5)
+        client = OpenAIClient("judge", server.url, max_retries=1, backoff=0.01, timeout=1.5)
         reranker = LLMPointwiseReranker(client, prompt="grade", top_logprobs=0,
                                         cache=tmp_path / "s.sqlite")
         out = reranker.rerank(QUERIES, RUN, CORPUS, k=30)
@@ -82,7 +85,7 @@ def test_pointwise_grades_malformed_answers_and_errors_all_keep_a_score(tmp_path
         assert out["q1"]["d29"] == 1.0 and out["q1"]["d05"] == 0.0  # 429 was retried
         calls = server.calls
         # a rerun asks again only for the pairs that fell back (not cached)
-        LLMPointwiseReranker(OpenAIClient("judge", server.url, max_retries=0, timeout=0.5),
+        LLMPointwiseReranker(OpenAIClient("judge", server.url, max_retries=0, timeout=1.5),
                              prompt="grade", top_logprobs=0,
                              cache=tmp_path / "s.sqlite").rerank(QUERIES, RUN, CORPUS, k=30)
         assert server.calls - calls == 6
