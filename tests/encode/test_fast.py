@@ -118,3 +118,10 @@ def test_load_encoder_on_a_folder_picks_the_fast_path(e5_folder, polyret_cache):
     encoder = load_encoder(e5_folder, cache_dir=polyret_cache)
     assert isinstance(encoder, FastEncoder)
     assert encoder.max_length == 512 and encoder.query_prefix == "query: "
+
+
+def test_torch_fallback_matches_the_reference(e5_folder, reference, sample_texts):
+    torch_path = FastEncoder(e5_folder, runtime="torch", threads=2)
+    assert torch_path.runtime == "torch" and not torch_path.quantize
+    docs = torch_path.encode_documents(sample_texts[:8])
+    assert np.allclose(docs, reference["passage"][:8], atol=1e-4)

@@ -242,7 +242,7 @@ def onnx_model(
 
 def _export_onnx(path: Path, target: Path) -> None:
     torch = _require("torch", "dense")
-    _require("onnx", "onnx")
+    _require("onnx", "dense")
     model = _MeanPooled(_load_transformer(path)).eval()
     ids = torch.ones((2, 8), dtype=torch.long)
     mask = torch.ones((2, 8), dtype=torch.long)
@@ -271,7 +271,7 @@ def _export_onnx(path: Path, target: Path) -> None:
 
 
 def _quantize_onnx(source: Path, target: Path) -> None:
-    _require("onnx", "onnx")
+    _require("onnx", "dense")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
