@@ -12,5 +12,8 @@ def test_demo_hybrid_beats_bm25_and_dense_on_average(fast_encoder):
     assert ndcg["hybrid"] > max(ndcg["BM25"], ndcg["dense"])
     assert ndcg["dense"] > 0.8
     assert sum(result.hybrid_weights) == 1
-    table = systems_table(result.reports, DEMO_METRICS)
-    assert table.row_count == 10  # nine languages and "all"
+    for metric in DEMO_METRICS:
+        table = systems_table(result.reports, metric)
+        assert table.row_count == 10  # nine languages and "all"
+    # no cross-encoder ships, so reranking may at best match the hybrid (measured: equal)
+    assert ndcg["reranked"] >= ndcg["hybrid"] - 0.005
