@@ -9,9 +9,11 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: demo test lint clean
 
+# torch first, pinned: the CPU build on this machine; anything unpinned would pull CUDA.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[all]'
