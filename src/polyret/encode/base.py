@@ -39,11 +39,20 @@ class Encoder(Protocol):
             the key of :class:`polyret.encode.CachedEncoder`.
     """
 
-    name: str
-    dim: int
-    max_length: int
-    query_prefix: str
-    passage_prefix: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_length(self) -> int: ...
+
+    @property
+    def query_prefix(self) -> str: ...
+
+    @property
+    def passage_prefix(self) -> str: ...
 
     @property
     def fingerprint(self) -> str: ...

