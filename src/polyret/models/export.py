@@ -426,7 +426,7 @@ def _require(module: str, package: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as error:
-        raise MissingExtraError(package, "models", "exporting multilingual-e5-small") from error
+        raise MissingExtraError(package, "dense", "exporting multilingual-e5-small") from error
 
 
 __all__ = [

