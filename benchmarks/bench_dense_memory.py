@@ -63,7 +63,8 @@ def main() -> None:
     )
     print(
         f"  embedding matrix {matrix_mb:.0f} MB; growth during encode+index {growth:.0f} MB "
-        f"= {growth / matrix_mb:.2f}x the matrix (FAISS's index is 1x; its vector grows by reallocation)"
+        f"= {growth / matrix_mb:.2f}x the matrix "
+        "(FAISS's index is 1x; its storage grows by reallocation)"
     )
     print(f"  encode+index {m['seconds']:.1f} s ({args.docs / m['seconds']:.0f} docs/s)")
 

