@@ -84,3 +84,9 @@ def test_default_encoder_hybrid_beats_both_inputs(xquad_r, fast_encoder):
     # measured: bm25 0.789, dense 0.830, rrf 0.837
     assert ndcg["dense"] > 0.8
     assert ndcg["hybrid"] > max(ndcg["bm25"], ndcg["dense"])
+
+
+def test_unknown_model_name_fails_clearly_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(InvalidInputError, match="cannot load encoder 'no-such-model-xyz'"):
+        Dense("no-such-model-xyz")

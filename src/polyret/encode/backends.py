@@ -49,7 +49,16 @@ class SentenceTransformerEncoder(BaseEncoder):
             )
         self.model_ref = str(model)
         self.name = Path(model).name if Path(model).exists() else str(model)
-        self.model = st.SentenceTransformer(str(model), device=device)
+        try:
+            self.model = st.SentenceTransformer(str(model), device=device)
+        except OSError as error:  # no such folder, and the hub is unreachable or lacks it
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+            raise InvalidInputError(
+                f"cannot load encoder {str(model)!r}: it is not a registered encoder, not a "
+                f"model folder, and the hub {'is off (HF_HUB_OFFLINE=1)' if offline else 'failed'}"
+                f" ({type(error).__name__}); see `polyret models list`",
+                field="model",
+            ) from None
         prompts = getattr(self.model, "prompts", None) or {}
         self.default_query_prefix = prompts.get("query", "")
         self.default_passage_prefix = prompts.get("passage", prompts.get("document", ""))
