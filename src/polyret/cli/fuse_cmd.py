@@ -10,6 +10,7 @@ import typer
 from polyret.cli.app import app, console
 from polyret.io import atomic_write, read_qrels, read_trec_run, write_trec_run
 from polyret.retrieve import fuse, tune_fusion
+from polyret.retrieve.fusion import fusion_method
 
 
 def _weights(text: str | None) -> list[float] | None:
@@ -55,7 +56,7 @@ def tune_fusion_command(
     tuning = tune_fusion(
         {path.name: read_trec_run(path) for path in runs},
         read_qrels(qrels),
-        method=method,
+        method=fusion_method(method),
         metric=metric,
         step=step,
         normalization=normalization,  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ def build_reranker(method: str, model: str, *, base_url: str | None, llm_model: 
                    api_key_env: str, cache: Path | None, batch_size: int) -> Reranker:
     """The reranker the command options describe."""
     if method in ("bi-encoder", "cross-encoder"):
-        options = {"cache": cache, "show_progress": True}
+        options: dict[str, Path | bool | int | None] = {"cache": cache, "show_progress": True}
         if method == "cross-encoder":
             options["batch_size"] = batch_size
         return load_reranker(method, model, **options)

@@ -15,6 +15,7 @@ from polyret.errors import OutputExistsError
 from polyret.io import atomic_directory, atomic_write, write_trec_run
 from polyret.io.artifact import write_meta
 from polyret.retrieve import BM25, BM25Config, Dense, DenseConfig, fuse, load_index
+from polyret.types import Corpus, Queries
 
 
 @app.command()
@@ -97,6 +98,7 @@ def encode(
         raise OutputExistsError(out)
     options = {"precision": precision} | ({"dim": dim} if dim else {})
     encoder = load_encoder(model, **options)
+    records: Corpus | Queries
     if kind == "queries":
         records = queries_from(texts)
         vectors = encoder.encode_queries(records.texts, show_progress=True)

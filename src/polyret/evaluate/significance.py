@@ -23,7 +23,8 @@ CORRECTIONS = ("holm", "bonferroni", "none")
 class SignificanceTest(Protocol):
     """A paired test: per-query scores ``a`` and ``b`` in, two-sided p-value(s) out."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: ...
 

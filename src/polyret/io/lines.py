@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 from polyret.errors import InvalidInputError
 
 
-def open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
     """Open ``path`` for binary reading, decompressing ``.gz``; a missing file is an input error."""
     if not path.is_file():
         raise InvalidInputError("no such file", path=path)

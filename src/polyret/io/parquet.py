@@ -11,7 +11,9 @@ from polyret.errors import InvalidInputError
 from polyret.io.atomic import atomic_write
 from polyret.types import Corpus, Qrels, Queries, Run
 
-_KINDS: dict[str, type] = {"corpus": Corpus, "queries": Queries, "run": Run, "qrels": Qrels}
+_KINDS: dict[str, type[Corpus] | type[Queries] | type[Run] | type[Qrels]] = {
+    "corpus": Corpus, "queries": Queries, "run": Run, "qrels": Qrels,
+}
 
 
 def write_parquet(data: Corpus | Queries | Run | Qrels, path: str | Path) -> None:
@@ -36,7 +38,7 @@ def read_parquet(path: str | Path) -> Corpus | Queries | Run | Qrels:
             f"cannot tell what the columns {table.column_names} hold", path=path
         )
     try:
-        if cls in (Corpus, Queries):
+        if issubclass(cls, (Corpus, Queries)):
             return cls(table.replace_schema_metadata(None))
         value = "score" if cls is Run else "relevance"
         return cls.from_arrays(

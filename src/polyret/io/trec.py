@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +16,8 @@ from polyret.types import Qrels, Run
 
 _RUN_COLUMNS = ("query_id", "q0", "doc_id", "rank", "score", "tag")
 _QRELS_COLUMNS = ("query_id", "iteration", "doc_id", "relevance")
+
+RankingT = TypeVar("RankingT", Run, Qrels)
 
 
 def read_trec_run(path: str | Path) -> Run:
@@ -69,12 +72,12 @@ def write_trec_qrels(qrels: Qrels, path: str | Path) -> None:
 
 
 def build_ranking(
-    kind: type[Run] | type[Qrels],
+    kind: type[RankingT],
     path: str | Path,
     table: pa.Table,
     value: str,
     pair_columns: tuple[int, int] = (0, 2),
-) -> Run | Qrels:
+) -> RankingT:
     """Turn a read table into ``kind``, locating the line of a repeated pair on error."""
     query_ids = table.column("query_id").to_numpy(zero_copy_only=False)
     doc_ids = table.column("doc_id").to_numpy(zero_copy_only=False)

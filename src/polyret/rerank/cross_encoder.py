@@ -69,6 +69,9 @@ class CrossEncoderReranker(PairReranker):
         self.tokenizer = self.model.tokenizer
         limit = max_length or getattr(self.model, "max_length", None)
         limit = limit or getattr(self.tokenizer, "model_max_length", 512)
+        if limit is None:
+            raise InvalidInputError(f"cannot tell the maximum length of {str(model)!r}: "
+                                    "pass max_length", field="max_length")
         self.max_length = int(min(limit, 512) if max_length is None else limit)
         self.batch_size = batch_size
         self.name = str(model)

@@ -213,10 +213,10 @@ class BM25:
         show_progress: bool = False,
     ) -> Run:
         """Like :meth:`search`, for queries already analyzed into terms."""
-        model, matrix = self._require()
+        model, matrix, doc_ids = self._require()
         if k < 1:
             raise InvalidInputError(f"k must be >= 1, got {k}", field="k")
-        query_matrix = self._query_matrix(terms, model.vocab_dict)
+        query_matrix = self._query_matrix(terms, model.vocab_dict, matrix.shape[0])
         nonoccurrence = model.nonoccurrence_array
         k = min(k, self.num_documents)
         indices = np.empty((len(query_ids), k), dtype=np.int64)
@@ -228,10 +228,10 @@ class BM25:
             indices[start : start + len(top)] = top
             scores[start : start + len(top)] = np.take_along_axis(dense, top, axis=1)
         indices[~np.isfinite(scores)] = -1
-        return Run.from_topk(query_ids, indices, scores, self._doc_ids)
+        return Run.from_topk(query_ids, indices, scores, doc_ids)
 
     def _query_matrix(
-        self, tokens: Sequence[Sequence[str]], vocab: dict[str, int]
+        self, tokens: Sequence[Sequence[str]], vocab: dict[str, int], num_terms: int
     ) -> sp.csr_matrix:
         """Queries × terms counts (a repeated query term counts twice, as in bm25s)."""
         ids = [[vocab[t] for t in query if t in vocab] for query in tokens]
@@ -239,14 +239,14 @@ class BM25:
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         flat = np.fromiter((t for q in ids for t in q), dtype=np.int64, count=int(indptr[-1]))
         data = np.ones(len(flat), dtype=np.float32)
-        matrix = sp.csr_matrix((data, flat, indptr), shape=(len(ids), self._matrix.shape[0]))
+        matrix = sp.csr_matrix((data, flat, indptr), shape=(len(ids), num_terms))
         matrix.sum_duplicates()
         return matrix
 
-    def _require(self) -> tuple[bm25s.BM25, sp.csr_matrix]:
-        if self._model is None or self._matrix is None:
+    def _require(self) -> tuple[bm25s.BM25, sp.csr_matrix, np.ndarray]:
+        if self._model is None or self._matrix is None or self._doc_ids is None:
             raise InvalidInputError("the BM25 index is empty: call index() or BM25.load() first")
-        return self._model, self._matrix
+        return self._model, self._matrix, self._doc_ids
 
     # persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path, *, overwrite: bool = False) -> None:
@@ -254,11 +254,11 @@ class BM25:
 
         The folder appears only when complete (written to a temporary sibling, then renamed).
         """
-        model, _ = self._require()
+        model, _, doc_ids = self._require()
         with atomic_directory(path, overwrite=overwrite) as tmp:
             model.save(str(tmp / "bm25s"))
             with atomic_write(tmp / "doc_ids.json") as handle:
-                json.dump(self._doc_ids.tolist(), handle, ensure_ascii=False)
+                json.dump(doc_ids.tolist(), handle, ensure_ascii=False)
             write_meta(tmp, "bm25", _FORMAT, config=asdict(self.config), doc_langs=self._doc_langs)
 
     @classmethod

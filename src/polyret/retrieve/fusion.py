@@ -8,7 +8,7 @@ document missing from a run contributes nothing from that run.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, cast, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +18,7 @@ from polyret.registry import Registry
 from polyret.types import Run
 
 Normalization = Literal["min-max", "z-score", "none"]
+FusionMethod = Literal["rrf", "interpolation"]
 RunScorer = Callable[[Run, float], np.ndarray]
 
 #: Per-run contribution functions by name: ``f(run, parameter) -> one value per entry``.
@@ -44,7 +45,7 @@ def _per_query(run: Run) -> tuple[np.ndarray, np.ndarray]:
 @fusion_methods.register("min-max")
 def min_max_contributions(run: Run, _: float = 0.0) -> np.ndarray:
     """Scores scaled to [0, 1] per query (a query whose scores are all equal gets 1)."""
-    _, _, scores = run.to_arrays()
+    scores = run.to_arrays()[2]
     if len(scores) == 0:
         return scores
     rows, starts = _per_query(run)
@@ -57,7 +58,7 @@ def min_max_contributions(run: Run, _: float = 0.0) -> np.ndarray:
 @fusion_methods.register("z-score")
 def z_score_contributions(run: Run, _: float = 0.0) -> np.ndarray:
     """Scores standardized per query (a query whose scores are all equal gets 0)."""
-    _, _, scores = run.to_arrays()
+    scores = run.to_arrays()[2]
     if len(scores) == 0:
         return scores
     rows, starts = _per_query(run)
@@ -75,7 +76,7 @@ def raw_contributions(run: Run, _: float = 0.0) -> np.ndarray:
 
 def fuse(
     runs: Sequence[Run] | Mapping[str, Run],
-    method: Literal["rrf", "interpolation"] = "rrf",
+    method: FusionMethod = "rrf",
     *,
     weights: Sequence[float] | None = None,
     rrf_k: float = 60.0,
@@ -120,9 +121,7 @@ def fuse(
     elif method == "interpolation":
         scorer, parameter = fusion_methods.get(normalization), 0.0
     else:
-        raise InvalidInputError(
-            f"unknown fusion method {method!r}: use 'rrf' or 'interpolation'", field="method"
-        )
+        raise _unknown_method(method)
     if depth is not None:
         run_list = [r.truncate(depth) for r in run_list]
     query_ids, doc_ids, values = [], [], []
@@ -133,6 +132,19 @@ def fuse(
         values.append(weight * scorer(run, parameter))
     fused = _sum_by_pair(np.concatenate(query_ids), np.concatenate(doc_ids), np.concatenate(values))
     return fused.truncate(k) if k is not None else fused
+
+
+def fusion_method(name: str) -> FusionMethod:
+    """``name`` checked to be a fusion method (``"rrf"`` or ``"interpolation"``)."""
+    if name not in get_args(FusionMethod):
+        raise _unknown_method(name)
+    return cast(FusionMethod, name)
+
+
+def _unknown_method(method: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"unknown fusion method {method!r}: use 'rrf' or 'interpolation'", field="method"
+    )
 
 
 def _sum_by_pair(query_ids: np.ndarray, doc_ids: np.ndarray, values: np.ndarray) -> Run:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from polyret.errors import InvalidInputError
 from polyret.evaluate import evaluate
-from polyret.retrieve.fusion import Normalization, fuse
+from polyret.retrieve.fusion import FusionMethod, Normalization, fuse
 from polyret.types import Qrels, Run
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,11 @@ class FusionTuning:
         trials: ``(weights, rrf_k, score)`` of every setting tried.
     """
 
-    method: str
+    method: FusionMethod
     weights: tuple[float, ...]
     run_names: tuple[str, ...]
     rrf_k: float
-    normalization: str
+    normalization: Normalization
     metric: str
     score: float
     trials: tuple[tuple[tuple[float, ...], float, float], ...] = field(repr=False)
@@ -45,10 +45,10 @@ class FusionTuning:
             runs,
             self.method,
             weights=self.weights,
-            rrf_k=self.rrf_k,  # type: ignore[arg-type]
+            rrf_k=self.rrf_k,
             normalization=self.normalization,
             k=k,
-        )  # type: ignore[arg-type]
+        )
 
 
 def simplex_grid(num_runs: int, step: float) -> list[tuple[float, ...]]:
@@ -69,7 +69,7 @@ def tune_fusion(
     runs: Mapping[str, Run],
     qrels: Qrels | Mapping[str, Mapping[str, int]],
     *,
-    method: str = "interpolation",
+    method: FusionMethod = "interpolation",
     metric: str = "ndcg@10",
     step: float = 0.1,
     rrf_ks: Sequence[float] = (10, 20, 40, 60, 100),
@@ -98,11 +98,11 @@ def tune_fusion(
                 runs,
                 method,
                 weights=weights,
-                rrf_k=rrf_k,  # type: ignore[arg-type]
+                rrf_k=rrf_k,
                 normalization=normalization,
             )
-            score = evaluate(fused, qrels, [metric], by=None).mean
-            trials.append((weights, float(rrf_k), float(next(iter(score.values())))))
+            means = evaluate(fused, qrels, [metric], by=None).mean
+            trials.append((weights, float(rrf_k), float(next(iter(means.values())))))
     weights, rrf_k, score = max(trials, key=lambda t: t[2])
     log.info("fusion tuned on %s: weights %s, rrf_k %s -> %.4f", metric, weights, rrf_k, score)
     return FusionTuning(

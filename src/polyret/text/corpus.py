@@ -7,7 +7,7 @@ import multiprocessing
 import multiprocessing.pool
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from polyret.errors import InvalidInputError
@@ -101,7 +101,7 @@ def analyze_corpus(
     ]
     tasks: Iterator[_Task] = ((code, [texts[i] for i in rows], opts) for code, rows in chunks)
     out: list[list[str]] = [[] for _ in texts]
-    results: Iterator[list[list[str]]]
+    results: Iterable[list[list[str]]]
     pool = None
     if processes > 1 and len(chunks) > 1:
         pool = _pool(min(processes, len(chunks)), groups, texts, opts)
