@@ -225,6 +225,14 @@ def test_batch_equals_single_property(texts):
 
 
 def test_turkish_apostrophe_suffixes_and_dotted_capital_i():
-    analyzer = analyzer_for("tr", stemmer=None)
+    analyzer = analyzer_for("tr", stemmer=None, stopwords=False)
     assert analyzer.analyze("İstanbul'da ve Ankara’dan") == ["istanbul", "ve", "ankara"]
     assert analyzer.analyze("İzmir") == analyzer.analyze("izmir")
+
+
+def test_stopwords_auto_is_on_only_where_it_helped():
+    assert AnalyzerConfig("ar").use_stopwords and AnalyzerConfig("tr").use_stopwords
+    assert not AnalyzerConfig("de").use_stopwords and not AnalyzerConfig("und").use_stopwords
+    assert "ve" not in analyzer_for("tr", stemmer=None).analyze("İstanbul ve Ankara")
+    with pytest.raises(InvalidInputError, match="stopwords must be True, False or 'auto'"):
+        AnalyzerConfig("de", stopwords="yes")  # type: ignore[arg-type]

@@ -71,7 +71,7 @@ class BaseAnalyzer:
         cfg = self._config
         self._stop: frozenset[str] = (
             stopword_set(cfg.language, lowercase=cfg.lowercase, accents=cfg.accents)
-            if cfg.stopwords and self.use_stopword_list
+            if cfg.use_stopwords and self.use_stopword_list
             else frozenset()
         )
         algorithm = cfg.stemmer_algorithm
@@ -187,7 +187,7 @@ class JapaneseAnalyzer(_SegmentedAnalyzer):
     """
 
     def _segment(self, text: str) -> list[str]:
-        return segment_ja(text, drop_function_words=self._config.stopwords)
+        return segment_ja(text, drop_function_words=self._config.use_stopwords)
 
 
 class ThaiAnalyzer(_SegmentedAnalyzer):
