@@ -61,23 +61,30 @@ class Correction(enum.StrEnum):
 @app.command("evaluate")
 def evaluate_command(
     run: Annotated[Path, typer.Argument(help="TREC run file.", exists=True, dir_okay=False)],
-    qrels: Annotated[Path, typer.Argument(help="TREC or BEIR qrels file.", exists=True,
-                                          dir_okay=False)],
+    qrels: Annotated[
+        Path, typer.Argument(help="TREC or BEIR qrels file.", exists=True, dir_okay=False)
+    ],
     metrics: Annotated[str, typer.Option("--metrics", "-m", help=_METRICS_HELP)] = _DEFAULT,
-    queries: Annotated[Path | None, typer.Option("--queries", "-q", help=_QUERIES_HELP,
-                                                 exists=True, dir_okay=False)] = None,
+    queries: Annotated[
+        Path | None,
+        typer.Option("--queries", "-q", help=_QUERIES_HELP, exists=True, dir_okay=False),
+    ] = None,
     by: Annotated[By, typer.Option(help="Average per language too, or not.")] = By.lang,
-    missing: Annotated[Missing, typer.Option(
-        help="Queries with qrels that the run lacks: score 0, or skip them.")] = Missing.zero,
+    missing: Annotated[
+        Missing, typer.Option(help="Queries with qrels that the run lacks: score 0, or skip them.")
+    ] = Missing.zero,
     relevance_level: Annotated[int, typer.Option(help="Lowest relevant grade.")] = 1,
     output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help=_OUT_HELP)] = None,
 ) -> None:
     """Score a run against qrels, overall and per query language."""
     report = evaluate(
-        read_trec_run(run), read_qrels(qrels), metrics,
+        read_trec_run(run),
+        read_qrels(qrels),
+        metrics,
         queries=read_queries(queries) if queries else None,
-        by=None if by is By.none else "lang", missing=missing.value,
+        by=None if by is By.none else "lang",
+        missing=missing.value,
         relevance_level=relevance_level,
     )
     if output_format is Format.json:
@@ -90,32 +97,47 @@ def evaluate_command(
 
 @app.command("compare")
 def compare_command(
-    runs: Annotated[list[Path], typer.Argument(help="Two or more TREC run files.", exists=True,
-                                               dir_okay=False)],
-    qrels: Annotated[Path, typer.Option(help="TREC or BEIR qrels file.", exists=True,
-                                        dir_okay=False)],
-    baseline: Annotated[str | None, typer.Option(
-        "--baseline", "-b", help="Baseline: a run file name (default: the first run).")] = None,
+    runs: Annotated[
+        list[Path], typer.Argument(help="Two or more TREC run files.", exists=True, dir_okay=False)
+    ],
+    qrels: Annotated[
+        Path, typer.Option(help="TREC or BEIR qrels file.", exists=True, dir_okay=False)
+    ],
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline", "-b", help="Baseline: a run file name (default: the first run)."
+        ),
+    ] = None,
     test: Annotated[PairedTest, typer.Option(help="Significance test.")] = PairedTest.randomization,
     correction: Annotated[Correction, typer.Option(help="Across all tests.")] = Correction.holm,
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     permutations: Annotated[int, typer.Option(help="Randomization test draws.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Randomization test seed.")] = 0,
     metrics: Annotated[str, typer.Option("--metrics", "-m", help=_METRICS_HELP)] = _DEFAULT,
-    queries: Annotated[Path | None, typer.Option("--queries", "-q", help=_QUERIES_HELP,
-                                                 exists=True, dir_okay=False)] = None,
+    queries: Annotated[
+        Path | None,
+        typer.Option("--queries", "-q", help=_QUERIES_HELP, exists=True, dir_okay=False),
+    ] = None,
     by: Annotated[By, typer.Option(help="Compare within each language too, or not.")] = By.none,
     output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help=_OUT_HELP)] = None,
 ) -> None:
     """Compare runs to a baseline with paired significance tests (Holm-corrected)."""
     names = system_names(runs)
-    tester = (RandomizationTest(permutations=permutations, seed=seed)
-              if test is PairedTest.randomization else TTest())
+    tester = (
+        RandomizationTest(permutations=permutations, seed=seed)
+        if test is PairedTest.randomization
+        else TTest()
+    )
     comparison = compare(
         {name: read_trec_run(path) for name, path in zip(names, runs, strict=True)},
-        read_qrels(qrels), metrics, baseline=baseline, test=tester,
-        correction=correction.value, alpha=alpha,
+        read_qrels(qrels),
+        metrics,
+        baseline=baseline,
+        test=tester,
+        correction=correction.value,
+        alpha=alpha,
         queries=read_queries(queries) if queries else None,
         by=None if by is By.none else "lang",
     )

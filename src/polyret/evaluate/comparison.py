@@ -84,12 +84,24 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (NaN p-values become ``None``)."""
-        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v)
-                 for k, v in asdict(row).items()} for row in self.rows]
-        return {"baseline": self.baseline, "systems": list(self.systems),
-                "metrics": list(self.metrics), "groups": list(self.groups),
-                "num_queries": dict(self.num_queries), "test": self.test,
-                "correction": self.correction, "alpha": self.alpha, "rows": rows}
+        rows = [
+            {
+                k: (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in asdict(row).items()
+            }
+            for row in self.rows
+        ]
+        return {
+            "baseline": self.baseline,
+            "systems": list(self.systems),
+            "metrics": list(self.metrics),
+            "groups": list(self.groups),
+            "num_queries": dict(self.num_queries),
+            "test": self.test,
+            "correction": self.correction,
+            "alpha": self.alpha,
+            "rows": rows,
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""
@@ -97,15 +109,19 @@ class Comparison:
 
     def caption(self) -> str:
         """One line saying what the markers mean."""
-        return (f"{MARKER}: p < {self.alpha} vs {self.baseline!r} "
-                f"(paired {self.test} over queries, {self.correction} correction)")
+        return (
+            f"{MARKER}: p < {self.alpha} vs {self.baseline!r} "
+            f"(paired {self.test} over queries, {self.correction} correction)"
+        )
 
     def to_markdown(self, digits: int = 4) -> str:
         """A Markdown table: one row per (language,) system; cells ``mean (delta)*``."""
         by_lang = len(self.groups) > 1
         header = [*(["lang"] if by_lang else []), "system", *self.metrics]
-        rows = [[*([group] if by_lang else []), system, *cells]
-                for group, system, cells in self._cells(digits)]
+        rows = [
+            [*([group] if by_lang else []), system, *cells]
+            for group, system, cells in self._cells(digits)
+        ]
         return markdown_table(header, rows, left=2 if by_lang else 1) + f"\n{self.caption()}\n"
 
     def to_rich(self, digits: int = 4, title: str | None = None) -> Table:
@@ -121,8 +137,12 @@ class Comparison:
             if previous is not None and group != previous:
                 table.add_section()
             previous = group
-            table.add_row(*([group] if len(self.groups) > 1 else []), system, *cells,
-                          style="dim" if system == self.baseline else None)
+            table.add_row(
+                *([group] if len(self.groups) > 1 else []),
+                system,
+                *cells,
+                style="dim" if system == self.baseline else None,
+            )
         return table
 
     def _cells(self, digits: int) -> list[tuple[str, str, list[str]]]:
@@ -222,12 +242,30 @@ def compare(
     p_adjusted = adjust_p_values(p_raw, correction)
 
     rows = tuple(
-        ComparisonRow(group, system, metric, float(means[gi, si, mi]), float(means[gi, 0, mi]),
-                      float(means[gi, si, mi] - means[gi, 0, mi]), float(p_raw[gi, si, mi]),
-                      float(p_adjusted[gi, si, mi]), bool(p_adjusted[gi, si, mi] < alpha))
+        ComparisonRow(
+            group,
+            system,
+            metric,
+            float(means[gi, si, mi]),
+            float(means[gi, 0, mi]),
+            float(means[gi, si, mi] - means[gi, 0, mi]),
+            float(p_raw[gi, si, mi]),
+            float(p_adjusted[gi, si, mi]),
+            bool(p_adjusted[gi, si, mi] < alpha),
+        )
         for gi, group in enumerate(groups)
         for si, system in enumerate(systems)
         for mi, metric in enumerate(base.metrics)
     )
-    return Comparison(tuple(systems), baseline, base.metrics, tuple(groups), base.num_queries,
-                      tester.name, correction, alpha, rows, reports)
+    return Comparison(
+        tuple(systems),
+        baseline,
+        base.metrics,
+        tuple(groups),
+        base.num_queries,
+        tester.name,
+        correction,
+        alpha,
+        rows,
+        reports,
+    )

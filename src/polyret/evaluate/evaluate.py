@@ -73,10 +73,15 @@ def evaluate(
         reason = "the qrels are empty" if missing == "zero" else "no query with qrels is in the run"
         raise InvalidInputError(f"no query to evaluate: {reason}")
     langs = query_langs(scores.query_ids, queries)
-    logger.debug("evaluated %d queries x %d metrics in %.3f s", len(scores.query_ids),
-                 len(scores.metrics), time.perf_counter() - started)
-    return Report(tuple(metric_names(scores.metrics)), scores.query_ids, langs,
-                  np.array(scores.values), by=by)
+    logger.debug(
+        "evaluated %d queries x %d metrics in %.3f s",
+        len(scores.query_ids),
+        len(scores.metrics),
+        time.perf_counter() - started,
+    )
+    return Report(
+        tuple(metric_names(scores.metrics)), scores.query_ids, langs, np.array(scores.values), by=by
+    )
 
 
 def query_langs(query_ids: np.ndarray, queries: QueryLangs | None) -> np.ndarray:

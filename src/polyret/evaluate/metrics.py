@@ -44,11 +44,18 @@ Missing = Literal["zero", "skip"]
 
 _FAMILIES = ("ndcg", "recall", "mrr", "map", "p")
 _ALIASES = {
-    "ndcg": "ndcg", "ndcg_cut": "ndcg",
-    "recall": "recall", "r": "recall",
-    "mrr": "mrr", "rr": "mrr", "recip_rank": "mrr",
-    "map": "map", "ap": "map", "map_cut": "map",
-    "p": "p", "precision": "p",
+    "ndcg": "ndcg",
+    "ndcg_cut": "ndcg",
+    "recall": "recall",
+    "r": "recall",
+    "mrr": "mrr",
+    "rr": "mrr",
+    "recip_rank": "mrr",
+    "map": "map",
+    "ap": "map",
+    "map_cut": "map",
+    "p": "p",
+    "precision": "p",
 }
 _NEEDS_K = frozenset({"p"})
 _NAME = re.compile(r"^(?P<name>[a-z_]+?)(?:[@_.](?P<k>\d+))?$")
@@ -72,10 +79,13 @@ class Metric:
             raise InvalidInputError(f"unknown metric {self.name!r}; valid metrics: {VALID_METRICS}")
         if self.k is not None and self.k < 1:
             raise InvalidInputError(
-                f"metric cutoff must be >= 1, got {self.k}; valid metrics: {VALID_METRICS}")
+                f"metric cutoff must be >= 1, got {self.k}; valid metrics: {VALID_METRICS}"
+            )
         if self.k is None and self.name in _NEEDS_K:
-            raise InvalidInputError(f"metric {self.name!r} needs a cutoff, e.g. '{self.name}@10'; "
-                                    f"valid metrics: {VALID_METRICS}")
+            raise InvalidInputError(
+                f"metric {self.name!r} needs a cutoff, e.g. '{self.name}@10'; "
+                f"valid metrics: {VALID_METRICS}"
+            )
 
     def __str__(self) -> str:
         return self.name if self.k is None else f"{self.name}@{self.k}"
@@ -126,8 +136,10 @@ class QueryScores:
     def to_dict(self) -> dict[str, dict[str, float]]:
         """``{query_id: {metric: value}}``."""
         names = [str(m) for m in self.metrics]
-        return {q: dict(zip(names, row, strict=True))
-                for q, row in zip(self.query_ids.tolist(), self.values.tolist(), strict=True)}
+        return {
+            q: dict(zip(names, row, strict=True))
+            for q, row in zip(self.query_ids.tolist(), self.values.tolist(), strict=True)
+        }
 
 
 def compute_metrics(
@@ -320,13 +332,12 @@ def _average_precision(
     hits_so_far = running - base[segment] if len(segment) else running
     mask = _within(entries, k) & (relevant == 1)
     precision = hits_so_far[mask] / (entries.rank[mask] + 1)
-    return _safe_divide(_per_query_sum(entries.query[mask], precision, entries.num_queries),
-                        judged.num_relevant)
+    return _safe_divide(
+        _per_query_sum(entries.query[mask], precision, entries.num_queries), judged.num_relevant
+    )
 
 
-def _ndcg(
-    entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int
-) -> np.ndarray:
+def _ndcg(entries: _RankedEntries, judged: _JudgedQueries, k: int | None, level: int) -> np.ndarray:
     mask = _within(entries, k) & (entries.relevance > 0)
     gains = entries.relevance[mask] / np.log2(entries.rank[mask] + 2.0)
     dcg = _per_query_sum(entries.query[mask], gains, entries.num_queries)

@@ -55,8 +55,9 @@ class Report:
         """``{lang: {metric: mean}}`` per language, sorted (empty when ``by`` is None)."""
         if self.by is None:
             return {}
-        return {lang: _means(self.metrics, self.scores[self.langs == lang])
-                for lang in self.languages}
+        return {
+            lang: _means(self.metrics, self.scores[self.langs == lang]) for lang in self.languages
+        }
 
     @cached_property
     def languages(self) -> list[str]:
@@ -66,16 +67,21 @@ class Report:
     @cached_property
     def num_queries(self) -> dict[str, int]:
         """Number of evaluated queries per group (languages, then ``"all"``)."""
-        counts = {} if self.by is None else {
-            lang: int((self.langs == lang).sum()) for lang in self.languages}
+        counts = (
+            {}
+            if self.by is None
+            else {lang: int((self.langs == lang).sum()) for lang in self.languages}
+        )
         counts[ALL] = len(self.query_ids)
         return counts
 
     @cached_property
     def per_query(self) -> dict[str, dict[str, float]]:
         """``{query_id: {metric: value}}`` (a dict-of-dicts, like a Run)."""
-        return {q: dict(zip(self.metrics, row, strict=True))
-                for q, row in zip(self.query_ids.tolist(), self.scores.tolist(), strict=True)}
+        return {
+            q: dict(zip(self.metrics, row, strict=True))
+            for q, row in zip(self.query_ids.tolist(), self.scores.tolist(), strict=True)
+        }
 
     def groups(self) -> dict[str, dict[str, float]]:
         """The table rows: ``{group: {metric: mean}}`` for each language, then ``"all"``."""
@@ -84,17 +90,23 @@ class Report:
     # renderings ------------------------------------------------------------------------------
     def to_arrow(self) -> pa.Table:
         """Per-query table with columns ``query_id``, ``lang`` and one per metric."""
-        columns: dict[str, Any] = {"query_id": pa.array(self.query_ids, pa.string()),
-                                   "lang": pa.array(self.langs, pa.string())}
+        columns: dict[str, Any] = {
+            "query_id": pa.array(self.query_ids, pa.string()),
+            "lang": pa.array(self.langs, pa.string()),
+        }
         for j, name in enumerate(self.metrics):
             columns[name] = pa.array(self.scores[:, j])
         return pa.table(columns)
 
     def to_dict(self, *, per_query: bool = False) -> dict[str, Any]:
         """Plain data: metrics, means per group, query counts and, optionally, per-query values."""
-        out: dict[str, Any] = {"metrics": list(self.metrics), "by": self.by,
-                               "mean": self.mean, "by_lang": self.by_lang,
-                               "num_queries": self.num_queries}
+        out: dict[str, Any] = {
+            "metrics": list(self.metrics),
+            "by": self.by,
+            "mean": self.mean,
+            "by_lang": self.by_lang,
+            "num_queries": self.num_queries,
+        }
         if per_query:
             out["per_query"] = self.per_query
         return out
@@ -105,8 +117,10 @@ class Report:
 
     def to_markdown(self, digits: int = 4) -> str:
         """A Markdown table: one row per language plus ``all``, one column per metric."""
-        rows = [[group, str(self.num_queries[group]), *(_fmt(v[m], digits) for m in self.metrics)]
-                for group, v in self.groups().items()]
+        rows = [
+            [group, str(self.num_queries[group]), *(_fmt(v[m], digits) for m in self.metrics)]
+            for group, v in self.groups().items()
+        ]
         return markdown_table(["lang", "queries", *self.metrics], rows)
 
     def to_rich(self, digits: int = 4, title: str | None = None) -> Table:
@@ -117,13 +131,21 @@ class Report:
         for name in self.metrics:
             table.add_column(name, justify="right")
         for group, values in self.by_lang.items():
-            table.add_row(group, str(self.num_queries[group]),
-                          *(_fmt(values[m], digits) for m in self.metrics))
+            table.add_row(
+                group,
+                str(self.num_queries[group]),
+                *(_fmt(values[m], digits) for m in self.metrics),
+            )
         if self.by_lang:
             table.add_section()
-        table.add_row(ALL, str(self.num_queries[ALL]),
-                      *(_fmt(self.mean[m], digits) for m in self.metrics), style="bold")
+        table.add_row(
+            ALL,
+            str(self.num_queries[ALL]),
+            *(_fmt(self.mean[m], digits) for m in self.metrics),
+            style="bold",
+        )
         return table
+
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
     """A GitHub-flavoured Markdown table (the first ``left`` columns left-aligned, others right)."""

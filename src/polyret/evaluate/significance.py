@@ -155,8 +155,9 @@ class RandomizationTest:
     name: str = "randomization"
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.atleast_1d(randomization_test(a, b, permutations=self.permutations,
-                                                seed=self.seed))
+        return np.atleast_1d(
+            randomization_test(a, b, permutations=self.permutations, seed=self.seed)
+        )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,10 @@ from polyret.io.atomic import atomic_write
 from polyret.types import Corpus, Qrels, Queries, Run
 
 _KINDS: dict[str, type[Corpus] | type[Queries] | type[Run] | type[Qrels]] = {
-    "corpus": Corpus, "queries": Queries, "run": Run, "qrels": Qrels,
+    "corpus": Corpus,
+    "queries": Queries,
+    "run": Run,
+    "qrels": Qrels,
 }
 
 

@@ -75,8 +75,11 @@ class LLMResponse:
     def usage(self) -> dict[str, int]:
         """``{"prompt_tokens", "completion_tokens", "total_tokens"}``."""
         total = self.prompt_tokens + self.completion_tokens
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": total}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": total,
+        }
 
 
 @dataclass
@@ -133,12 +136,15 @@ class LLMConfig:
 
     def __post_init__(self) -> None:
         if self.max_concurrency < 1 or self.max_retries < 0:
-            raise InvalidInputError("max_concurrency ≥ 1 and max_retries ≥ 0 required",
-                                    field="max_concurrency")
-        if self.timeout <= 0 or (self.requests_per_second is not None
-                                 and self.requests_per_second <= 0):
-            raise InvalidInputError("timeout and requests_per_second must be positive",
-                                    field="timeout")
+            raise InvalidInputError(
+                "max_concurrency ≥ 1 and max_retries ≥ 0 required", field="max_concurrency"
+            )
+        if self.timeout <= 0 or (
+            self.requests_per_second is not None and self.requests_per_second <= 0
+        ):
+            raise InvalidInputError(
+                "timeout and requests_per_second must be positive", field="timeout"
+            )
 
 
 @runtime_checkable
@@ -245,11 +251,14 @@ class BaseLLMClient:
             response = self._with_retries(messages, merged)
         except LLMError as error:
             self._count(failures=1)
-            if (self.config.raise_on_error if raise_on_error is None else raise_on_error):
+            if self.config.raise_on_error if raise_on_error is None else raise_on_error:
                 raise
             return LLMResponse(error=str(error))
-        self._count(requests=1, prompt_tokens=response.prompt_tokens,
-                    completion_tokens=response.completion_tokens)
+        self._count(
+            requests=1,
+            prompt_tokens=response.prompt_tokens,
+            completion_tokens=response.completion_tokens,
+        )
         if self.cache is not None:
             stored = asdict(response)
             stored.pop("cached")
@@ -302,9 +311,7 @@ class BaseLLMClient:
                 return self._request(messages, params)
             except RetryableError as error:
                 if attempt == config.max_retries:
-                    raise LLMError(
-                        f"{error} (gave up after {attempt + 1} attempts)"
-                    ) from None
+                    raise LLMError(f"{error} (gave up after {attempt + 1} attempts)") from None
                 delay = min(config.backoff_max, config.backoff * 2**attempt)
                 delay *= 1.0 + config.jitter * random.random()
                 if error.retry_after is not None:
@@ -325,13 +332,13 @@ class BaseLLMClient:
 
 def _checked(messages: Messages) -> list[Message]:
     if isinstance(messages, str):
-        raise InvalidInputError("messages must be a list of {'role', 'content'} dicts, "
-                                "not a string", field="messages")
+        raise InvalidInputError(
+            "messages must be a list of {'role', 'content'} dicts, not a string", field="messages"
+        )
     out = []
     for row, message in enumerate(messages):
         if not isinstance(message, dict) or "role" not in message or "content" not in message:
-            raise InvalidInputError(f"message {row} needs 'role' and 'content'",
-                                    field="messages")
+            raise InvalidInputError(f"message {row} needs 'role' and 'content'", field="messages")
         out.append({"role": str(message["role"]), "content": str(message["content"])})
     if not out:
         raise InvalidInputError("no messages", field="messages")

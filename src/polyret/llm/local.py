@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from polyret.errors import InvalidInputError, MissingExtraError
+from polyret.errors import InvalidInputError
 from polyret.llm.base import BaseLLMClient, LLMConfig, LLMResponse, Message
 from polyret.llm.cache import SQLiteCache
 from polyret.llm.openai import messages_to_prompt
+from polyret.optional import require
 
 
 class TransformersClient(BaseLLMClient):
@@ -50,25 +50,32 @@ class TransformersClient(BaseLLMClient):
         if not (path / "config.json").is_file():
             raise InvalidInputError(
                 f"{str(path)!r} is not a local model folder (no config.json); the transformers "
-                "backend loads generation models from disk", field="model")
+                "backend loads generation models from disk",
+                field="model",
+            )
         super().__init__(str(path), config, cache=cache, **options)
         self.path = path
         self.device = device
         self._lock = threading.Lock()
-        transformers = _require("transformers")
-        _require("torch")
-        encoder_decoder = bool(json.loads((path / "config.json").read_text()).get(
-            "is_encoder_decoder"))
-        auto = (transformers.AutoModelForSeq2SeqLM if encoder_decoder
-                else transformers.AutoModelForCausalLM)
+        transformers = require("transformers", "dense", "the transformers LLM backend")
+        require("torch", "dense", "the transformers LLM backend")
+        encoder_decoder = bool(
+            json.loads((path / "config.json").read_text()).get("is_encoder_decoder")
+        )
+        auto = (
+            transformers.AutoModelForSeq2SeqLM
+            if encoder_decoder
+            else transformers.AutoModelForCausalLM
+        )
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(path))
         self.network = auto.from_pretrained(str(path)).to(device).eval()
         self.encoder_decoder = encoder_decoder
 
     def _prompt(self, messages: list[Message]) -> str:
         if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                      add_generation_prompt=True)
+            return self.tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
         return messages_to_prompt(messages)
 
     def _request(self, messages: list[Message], params: dict[str, Any]) -> LLMResponse:
@@ -79,8 +86,12 @@ class TransformersClient(BaseLLMClient):
         temperature = float(params.pop("temperature", 0.0) or 0.0)
         max_new = int(params.pop("max_tokens", 128))
         inputs = self.tokenizer(self._prompt(messages), return_tensors="pt").to(self.device)
-        generate: dict[str, Any] = {"max_new_tokens": max_new, "do_sample": temperature > 0,
-                                    "return_dict_in_generate": True, "output_scores": bool(top)}
+        generate: dict[str, Any] = {
+            "max_new_tokens": max_new,
+            "do_sample": temperature > 0,
+            "return_dict_in_generate": True,
+            "output_scores": bool(top),
+        }
         if temperature > 0:
             generate["temperature"] = temperature
         with self._lock, torch.no_grad():
@@ -91,16 +102,13 @@ class TransformersClient(BaseLLMClient):
         logprobs = None
         if top and out.scores:
             values, ids = torch.log_softmax(out.scores[0][0].float(), -1).topk(top)
-            logprobs = {self.tokenizer.decode([int(i)]): float(v)
-                        for v, i in zip(values, ids, strict=True)}
+            logprobs = {
+                self.tokenizer.decode([int(i)]): float(v) for v, i in zip(values, ids, strict=True)
+            }
         completion = int((new != (self.tokenizer.pad_token_id or -1)).sum())
-        return LLMResponse(text=text, logprobs=logprobs,
-                           prompt_tokens=int(inputs["input_ids"].shape[1]),
-                           completion_tokens=completion)
-
-
-def _require(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise MissingExtraError(module, "dense", "the transformers LLM backend") from None
+        return LLMResponse(
+            text=text,
+            logprobs=logprobs,
+            prompt_tokens=int(inputs["input_ids"].shape[1]),
+            completion_tokens=completion,
+        )

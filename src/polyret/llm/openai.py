@@ -71,12 +71,14 @@ class OpenAIClient(BaseLLMClient):
     ) -> None:
         super().__init__(model, config, cache=cache, **options)
         if endpoint not in ("chat", "completions"):
-            raise InvalidInputError(f"endpoint must be 'chat' or 'completions', got {endpoint!r}",
-                                    field="endpoint")
+            raise InvalidInputError(
+                f"endpoint must be 'chat' or 'completions', got {endpoint!r}", field="endpoint"
+            )
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidInputError(f"base_url must be an http(s) URL, got {base_url!r}",
-                                    field="base_url")
+            raise InvalidInputError(
+                f"base_url must be an http(s) URL, got {base_url!r}", field="base_url"
+            )
         root = base_url.rstrip("/")
         if parts.path in ("", "/"):
             root += "/v1"

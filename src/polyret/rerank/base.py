@@ -62,8 +62,11 @@ class Candidates:
 
     def spans(self) -> list[tuple[str, int, int]]:
         """``(query_id, start, end)`` of each query's pairs."""
-        return [(str(self.query_ids[s]), int(s), int(e))
-                for s, e in zip(self.starts[:-1], self.starts[1:], strict=True) if e > s]
+        return [
+            (str(self.query_ids[s]), int(s), int(e))
+            for s, e in zip(self.starts[:-1], self.starts[1:], strict=True)
+            if e > s
+        ]
 
 
 def candidates(queries: Queries, run: Run, corpus: Corpus, k: int) -> Candidates:
@@ -82,13 +85,15 @@ def candidates(queries: Queries, run: Run, corpus: Corpus, k: int) -> Candidates
     if missing:
         raise InvalidInputError(
             f"{len(missing)} run queries are not in the queries given, e.g. {missing[0]!r}",
-            field="query_id")
+            field="query_id",
+        )
     texts = corpus.full_texts()
     try:
         doc_texts = [texts[corpus.row_of(doc)] for doc in d.tolist()]
     except KeyError as error:
-        raise InvalidInputError(f"document {error.args[0]!r} of the run is not in the corpus",
-                                field="doc_id") from None
+        raise InvalidInputError(
+            f"document {error.args[0]!r} of the run is not in the corpus", field="doc_id"
+        ) from None
     query_text = {qid: queries[qid].text for qid in top.query_ids.tolist()}
     counts = top.counts()
     return Candidates(
@@ -123,12 +128,14 @@ def assemble(run: Run, reranked: Mapping[str, Mapping[str, float]], k: int) -> R
         head = reranked.get(qid, {})
         head_ids = doc_ids[:k].tolist()
         if set(head) != set(head_ids):
-            raise InvalidInputError(f"reranked documents of query {qid!r} differ from its top {k}",
-                                    field="doc_id")
+            raise InvalidInputError(
+                f"reranked documents of query {qid!r} differ from its top {k}", field="doc_id"
+            )
         head_scores = np.array([head[d] for d in head_ids], dtype=np.float64)
         if len(head_scores) and not np.isfinite(head_scores).all():
-            raise InvalidInputError(f"a reranked score of query {qid!r} is not finite",
-                                    field="score")
+            raise InvalidInputError(
+                f"a reranked score of query {qid!r} is not finite", field="score"
+            )
         tail = doc_ids[k:].tolist()
         floor = float(head_scores.min()) if len(head_scores) else 0.0
         qs += [qid] * (len(head_ids) + len(tail))
@@ -166,10 +173,19 @@ class ScoreCache:
         found = self.store.get_many(list(set(keys)))
         return [found.get(key) for key in keys]
 
-    def put(self, fingerprint: str, queries: list[str], documents: list[str],
-            scores: list[float] | np.ndarray) -> None:
-        self.store.put_many({pair_key(fingerprint, q, d): float(s)
-                             for q, d, s in zip(queries, documents, scores, strict=True)})
+    def put(
+        self,
+        fingerprint: str,
+        queries: list[str],
+        documents: list[str],
+        scores: list[float] | np.ndarray,
+    ) -> None:
+        self.store.put_many(
+            {
+                pair_key(fingerprint, q, d): float(s)
+                for q, d, s in zip(queries, documents, scores, strict=True)
+            }
+        )
 
 
 def as_score_cache(cache: ScoreCache | str | os.PathLike[str] | None) -> ScoreCache | None:
@@ -191,8 +207,12 @@ class PairReranker:
     fallbacks: int = 0
     """Pairs of the last :meth:`rerank` that got the first-stage fallback score."""
 
-    def __init__(self, *, cache: ScoreCache | str | os.PathLike[str] | None = None,
-                 show_progress: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        cache: ScoreCache | str | os.PathLike[str] | None = None,
+        show_progress: bool = False,
+    ) -> None:
         self.cache = as_score_cache(cache)
         self.show_progress = show_progress
 
@@ -218,8 +238,12 @@ class PairReranker:
         self.fallbacks = int(bad.sum())
         if self.fallbacks:
             scores[bad] = first_stage_fallback(found)[bad]
-            log.warning("%s: %d of %d pairs could not be scored and got their first-stage "
-                        "fallback score", type(self).__name__, self.fallbacks, len(found))
+            log.warning(
+                "%s: %d of %d pairs could not be scored and got their first-stage fallback score",
+                type(self).__name__,
+                self.fallbacks,
+                len(found),
+            )
         return assemble(run, _by_query(found, scores), k)
 
     def score_candidates(self, found: Candidates) -> np.ndarray:
@@ -230,15 +254,27 @@ class PairReranker:
         todo = [i for i, value in enumerate(cached) if value is None]
         scores = np.array([np.nan if v is None else v for v in cached], dtype=np.float64)
         if todo:
-            fresh = np.asarray(self.score_pairs([found.query_texts[i] for i in todo],
-                                                [found.doc_texts[i] for i in todo]), np.float64)
+            fresh = np.asarray(
+                self.score_pairs(
+                    [found.query_texts[i] for i in todo], [found.doc_texts[i] for i in todo]
+                ),
+                np.float64,
+            )
             scores[todo] = fresh
             done = [i for i, value in zip(todo, fresh, strict=True) if np.isfinite(value)]
             if self.cache is not None and done:  # failures are retried next time
-                self.cache.put(self.fingerprint, [found.query_texts[i] for i in done],
-                               [found.doc_texts[i] for i in done], scores[done])
-        log.debug("%s: %d pairs, %d from the cache", type(self).__name__, len(found),
-                  len(found) - len(todo))
+                self.cache.put(
+                    self.fingerprint,
+                    [found.query_texts[i] for i in done],
+                    [found.doc_texts[i] for i in done],
+                    scores[done],
+                )
+        log.debug(
+            "%s: %d pairs, %d from the cache",
+            type(self).__name__,
+            len(found),
+            len(found) - len(todo),
+        )
         return scores
 
 
@@ -257,5 +293,7 @@ def first_stage_fallback(found: Candidates) -> np.ndarray:
 
 
 def _by_query(found: Candidates, scores: np.ndarray) -> dict[str, dict[str, float]]:
-    return {qid: dict(zip(found.doc_ids[s:e].tolist(), scores[s:e].tolist(), strict=True))
-            for qid, s, e in found.spans()}
+    return {
+        qid: dict(zip(found.doc_ids[s:e].tolist(), scores[s:e].tolist(), strict=True))
+        for qid, s, e in found.spans()
+    }

@@ -69,16 +69,21 @@ class BiEncoderReranker(PairReranker):
         if aggregate not in ("mean", "max") or not 0 <= overlap < 1:
             from polyret.errors import InvalidInputError
 
-            raise InvalidInputError("aggregate must be 'mean' or 'max' and 0 ≤ overlap < 1",
-                                    field="aggregate")
+            raise InvalidInputError(
+                "aggregate must be 'mean' or 'max' and 0 ≤ overlap < 1", field="aggregate"
+            )
         self.encoder = encoder
         self.aggregate = aggregate
         self.overlap = overlap
         self._tokenizer = _untruncated_tokenizer(encoder)
         self.windowed = 0
-        identity = {"reranker": "bi-encoder", "encoder": encoder.fingerprint,
-                    "aggregate": aggregate, "overlap": overlap,
-                    "windows": self._tokenizer is not None}
+        identity = {
+            "reranker": "bi-encoder",
+            "encoder": encoder.fingerprint,
+            "aggregate": aggregate,
+            "overlap": overlap,
+            "windows": self._tokenizer is not None,
+        }
         self.fingerprint = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -86,8 +91,9 @@ class BiEncoderReranker(PairReranker):
         """Tokens of document text per window (the encoder's limit less prefix and specials)."""
         prefix = 0
         if self._tokenizer is not None and self.encoder.passage_prefix:
-            prefix = len(self._tokenizer.encode(self.encoder.passage_prefix,
-                                                add_special_tokens=False).ids)
+            prefix = len(
+                self._tokenizer.encode(self.encoder.passage_prefix, add_special_tokens=False).ids
+            )
         return max(8, self.encoder.max_length - prefix - 4)
 
     def windows(self, text: str) -> list[str]:
@@ -119,8 +125,12 @@ class BiEncoderReranker(PairReranker):
             owner += [row] * len(parts)
         self.windowed = len(pieces) - len(unique_docs)
         if self.windowed:
-            log.info("bi-encoder: %d documents longer than %d tokens → %d extra windows",
-                     sum(np.bincount(owner) > 1), self.window_tokens, self.windowed)
+            log.info(
+                "bi-encoder: %d documents longer than %d tokens → %d extra windows",
+                sum(np.bincount(owner) > 1),
+                self.window_tokens,
+                self.windowed,
+            )
         w_emb = self.encoder.encode_documents(pieces, show_progress=self.show_progress)
         owner_arr = np.asarray(owner)
         q_row = {t: i for i, t in enumerate(unique_queries)}
@@ -138,8 +148,9 @@ class BiEncoderReranker(PairReranker):
         n = per_doc[di]
         pair_of = np.repeat(np.arange(len(di)), n)
         piece_of = np.repeat(first[di], n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-        cos = np.einsum("ij,ij->i", q_emb[qi[pair_of]].astype(np.float64),
-                        w_emb[piece_of].astype(np.float64))
+        cos = np.einsum(
+            "ij,ij->i", q_emb[qi[pair_of]].astype(np.float64), w_emb[piece_of].astype(np.float64)
+        )
         return np.maximum.reduceat(cos, np.cumsum(n) - n)
 
 

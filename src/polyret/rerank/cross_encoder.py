@@ -58,25 +58,34 @@ class CrossEncoderReranker(PairReranker):
         try:
             from sentence_transformers import CrossEncoder
         except ImportError:
-            raise MissingExtraError("sentence_transformers", "dense",
-                                    "the cross-encoder reranker") from None
+            raise MissingExtraError(
+                "sentence_transformers", "dense", "the cross-encoder reranker"
+            ) from None
         try:
-            self.model = CrossEncoder(str(model), max_length=max_length, device=device,
-                                      **model_options)
+            self.model = CrossEncoder(
+                str(model), max_length=max_length, device=device, **model_options
+            )
         except (OSError, ValueError) as error:
-            raise InvalidInputError(f"cannot load cross-encoder {str(model)!r}: {error}",
-                                    field="model") from None
+            raise InvalidInputError(
+                f"cannot load cross-encoder {str(model)!r}: {error}", field="model"
+            ) from None
         self.tokenizer = self.model.tokenizer
         limit = max_length or getattr(self.model, "max_length", None)
         limit = limit or getattr(self.tokenizer, "model_max_length", 512)
         if limit is None:
-            raise InvalidInputError(f"cannot tell the maximum length of {str(model)!r}: "
-                                    "pass max_length", field="max_length")
+            raise InvalidInputError(
+                f"cannot tell the maximum length of {str(model)!r}: pass max_length",
+                field="max_length",
+            )
         self.max_length = int(min(limit, 512) if max_length is None else limit)
         self.batch_size = batch_size
         self.name = str(model)
-        identity = {"reranker": "cross-encoder", "model": self.name,
-                    "max_length": self.max_length, "weights": _weights_identity(Path(model))}
+        identity = {
+            "reranker": "cross-encoder",
+            "model": self.name,
+            "max_length": self.max_length,
+            "weights": _weights_identity(Path(model)),
+        }
         self.fingerprint = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()
         self.truncated = 0
 
@@ -86,11 +95,11 @@ class CrossEncoderReranker(PairReranker):
         query_len = len(self.tokenizer(query, add_special_tokens=False)["input_ids"])
         budget = self.max_length - specials - query_len
         if budget < 1:
-            log.warning("a query alone has %d tokens, over max_length %d", query_len,
-                        self.max_length)
+            log.warning(
+                "a query alone has %d tokens, over max_length %d", query_len, self.max_length
+            )
             return query, ""
-        encoded = self.tokenizer(document, add_special_tokens=False,
-                                 return_offsets_mapping=True)
+        encoded = self.tokenizer(document, add_special_tokens=False, return_offsets_mapping=True)
         if len(encoded["input_ids"]) <= budget:
             return query, document
         self.truncated += 1
@@ -98,8 +107,12 @@ class CrossEncoderReranker(PairReranker):
 
     def score_pairs(self, query_texts: list[str], doc_texts: list[str]) -> np.ndarray:
         pairs = [self.truncate_pair(q, d) for q, d in zip(query_texts, doc_texts, strict=True)]
-        scores = self.model.predict(pairs, batch_size=self.batch_size,
-                                    show_progress_bar=self.show_progress, convert_to_numpy=True)
+        scores = self.model.predict(
+            pairs,
+            batch_size=self.batch_size,
+            show_progress_bar=self.show_progress,
+            convert_to_numpy=True,
+        )
         scores = np.asarray(scores, dtype=np.float64)
         return scores[:, -1] if scores.ndim == 2 else scores
 
@@ -108,5 +121,8 @@ def _weights_identity(path: Path) -> list[Any]:
     """Names and sizes of a local model folder's weight files (empty for hub ids)."""
     if not path.is_dir():
         return []
-    return sorted((p.name, p.stat().st_size) for p in path.iterdir()
-                  if p.suffix in (".safetensors", ".bin", ".onnx"))
+    return sorted(
+        (p.name, p.stat().st_size)
+        for p in path.iterdir()
+        if p.suffix in (".safetensors", ".bin", ".onnx")
+    )

@@ -61,8 +61,12 @@ def spearman_matrix(found: Candidates, runs: Sequence[Run]) -> np.ndarray:
     """
     n = len(runs)
     scores = np.full((n, len(found)), -np.inf)
-    position = {(q, d): i for i, (q, d) in enumerate(zip(found.query_ids.tolist(),
-                                                         found.doc_ids.tolist(), strict=True))}
+    position = {
+        (q, d): i
+        for i, (q, d) in enumerate(
+            zip(found.query_ids.tolist(), found.doc_ids.tolist(), strict=True)
+        )
+    }
     for m, run in enumerate(runs):
         q, d, s = Run.from_dict(run).to_arrays()
         for qid, doc, value in zip(q.tolist(), d.tolist(), s.tolist(), strict=True):
@@ -119,15 +123,21 @@ class EnsembleReranker:
         ['b', 'c', 'a']
     """
 
-    def __init__(self, members: Mapping[str, Member], weights: Sequence[float] | None = None,
-                 *, normalization: Normalization = "min-max") -> None:
+    def __init__(
+        self,
+        members: Mapping[str, Member],
+        weights: Sequence[float] | None = None,
+        *,
+        normalization: Normalization = "min-max",
+    ) -> None:
         if not members:
             raise InvalidInputError("an ensemble needs at least one member", field="members")
         self.members = dict(members)
         self.weights = [1.0 / len(members)] * len(members) if weights is None else list(weights)
         if len(self.weights) != len(self.members):
-            raise InvalidInputError(f"{len(self.weights)} weights for {len(self.members)} "
-                                    "members", field="weights")
+            raise InvalidInputError(
+                f"{len(self.weights)} weights for {len(self.members)} members", field="weights"
+            )
         self.normalization = normalization
         self.fitted: EnsembleFit | None = None
 
@@ -145,8 +155,12 @@ class EnsembleReranker:
 
     def combine(self, member_runs: Mapping[str, Run], weights: Sequence[float]) -> Run:
         """Weighted sum of normalized member scores (a candidate a member lacks adds 0)."""
-        return fuse(list(member_runs.values()), "interpolation", weights=list(weights),
-                    normalization=self.normalization)
+        return fuse(
+            list(member_runs.values()),
+            "interpolation",
+            weights=list(weights),
+            normalization=self.normalization,
+        )
 
     def rerank(self, queries: Queries, run: Run, corpus: Corpus, k: int = 100) -> Run:
         """Rerank each query's top ``k`` by the weighted ensemble; the rest keep their order."""
@@ -156,9 +170,17 @@ class EnsembleReranker:
         reranked = {qid: {d: combined[qid].get(d, 0.0) for d in top[qid]} for qid in top}
         return assemble(run, reranked, k)
 
-    def fit(self, queries: Queries, run: Run, corpus: Corpus,
-            qrels: Qrels | Mapping[str, Mapping[str, int]], *, k: int = 100, step: float = 0.1,
-            metric: str = "ndcg@10") -> EnsembleFit:
+    def fit(
+        self,
+        queries: Queries,
+        run: Run,
+        corpus: Corpus,
+        qrels: Qrels | Mapping[str, Mapping[str, int]],
+        *,
+        k: int = 100,
+        step: float = 0.1,
+        metric: str = "ndcg@10",
+    ) -> EnsembleFit:
         """Learn the weights on a dev split (decorrelation prior × simplex grid).
 
         Returns:
@@ -183,19 +205,31 @@ class EnsembleReranker:
                 best = (score, distance, weights)
         assert best is not None
         self.weights = list(best[2])
-        self.fitted = EnsembleFit(tuple(runs), best[2], tuple(prior.round(6).tolist()),
-                                  correlation, metric, best[0], tuple(trials))
-        log.info("ensemble weights %s (prior %s), %s %.4f on %d dev queries",
-                 dict(zip(runs, best[2], strict=True)), self.fitted.prior, metric, best[0],
-                 len(found.spans()))
+        self.fitted = EnsembleFit(
+            tuple(runs),
+            best[2],
+            tuple(prior.round(6).tolist()),
+            correlation,
+            metric,
+            best[0],
+            tuple(trials),
+        )
+        log.info(
+            "ensemble weights %s (prior %s), %s %.4f on %d dev queries",
+            dict(zip(runs, best[2], strict=True)),
+            self.fitted.prior,
+            metric,
+            best[0],
+            len(found.spans()),
+        )
         return self.fitted
 
 
 def _restrict(run: Run, found: Candidates) -> Run:
     """The entries of ``run`` that are candidate pairs."""
     q, d, s = run.to_arrays()
-    wanted = {(a, b) for a, b in zip(found.query_ids.tolist(), found.doc_ids.tolist(),
-                                     strict=True)}
-    keep = np.array([(a, b) in wanted for a, b in zip(q.tolist(), d.tolist(), strict=True)],
-                    dtype=bool)
+    wanted = {(a, b) for a, b in zip(found.query_ids.tolist(), found.doc_ids.tolist(), strict=True)}
+    keep = np.array(
+        [(a, b) in wanted for a, b in zip(q.tolist(), d.tolist(), strict=True)], dtype=bool
+    )
     return Run.from_arrays(q[keep], d[keep], s[keep])

@@ -21,8 +21,10 @@ from polyret.types import Corpus, Queries, Run
 
 log = logging.getLogger(__name__)
 
-SYSTEM = ("You are RankGPT, an intelligent assistant that can rank passages based on their "
-          "relevancy to the query.")
+SYSTEM = (
+    "You are RankGPT, an intelligent assistant that can rank passages based on their "
+    "relevancy to the query."
+)
 _NUMBER = re.compile(r"\d+")
 
 
@@ -90,8 +92,16 @@ class LLMListwiseReranker:
         **params: Generation parameters (``max_tokens``, ...).
     """
 
-    def __init__(self, client: LLMClient, *, window: int = 20, step: int = 10,
-                 max_chars: int = 600, show_progress: bool = False, **params: Any) -> None:
+    def __init__(
+        self,
+        client: LLMClient,
+        *,
+        window: int = 20,
+        step: int = 10,
+        max_chars: int = 600,
+        show_progress: bool = False,
+        **params: Any,
+    ) -> None:
         if window < 2 or not 1 <= step <= window:
             raise InvalidInputError("need window ≥ 2 and 1 ≤ step ≤ window", field="window")
         self.client = client
@@ -122,31 +132,36 @@ class LLMListwiseReranker:
         found = candidates(queries, run, corpus, k)
         spans = found.spans()
         orders = {qid: list(range(start, end)) for qid, start, end in spans}
-        plans = {qid: window_starts(end - start, self.window, self.step)
-                 for qid, start, end in spans}
+        plans = {
+            qid: window_starts(end - start, self.window, self.step) for qid, start, end in spans
+        }
         self.fallbacks = 0
         self.repairs = Counter()
         for round_ in range(max((len(p) for p in plans.values()), default=0)):
-            jobs = [(qid, plans[qid][round_]) for qid, _, _ in spans
-                    if round_ < len(plans[qid])]
+            jobs = [(qid, plans[qid][round_]) for qid, _, _ in spans if round_ < len(plans[qid])]
             conversations = []
             for qid, start in jobs:
                 rows = orders[qid][start : start + self.window]
-                conversations.append(self.messages(found.query_texts[rows[0]],
-                                                   [found.doc_texts[r] for r in rows]))
-            answers = self.client.chat_many(conversations, show_progress=self.show_progress,
-                                            raise_on_error=False, **self.params)
+                conversations.append(
+                    self.messages(found.query_texts[rows[0]], [found.doc_texts[r] for r in rows])
+                )
+            answers = self.client.chat_many(
+                conversations, show_progress=self.show_progress, raise_on_error=False, **self.params
+            )
             for (qid, start), answer in zip(jobs, answers, strict=True):
                 rows = orders[qid][start : start + self.window]
-                permutation, issues = parse_permutation(answer.text if answer.ok else "",
-                                                        len(rows))
+                permutation, issues = parse_permutation(answer.text if answer.ok else "", len(rows))
                 if not answer.ok or issues["empty"]:
                     self.fallbacks += 1
                 self.repairs.update(issues)
                 orders[qid][start : start + len(rows)] = [rows[i] for i in permutation]
         if self.fallbacks or self.repairs:
-            log.warning("llm-listwise: %d windows kept their order (failed or unparseable "
-                        "answers); repairs: %s", self.fallbacks, dict(self.repairs))
+            log.warning(
+                "llm-listwise: %d windows kept their order (failed or unparseable "
+                "answers); repairs: %s",
+                self.fallbacks,
+                dict(self.repairs),
+            )
         reranked = {}
         for qid, order in orders.items():
             scores = np.arange(len(order), 0, -1, dtype=np.float64)

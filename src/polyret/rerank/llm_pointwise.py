@@ -117,8 +117,9 @@ class LLMPointwiseReranker(PairReranker):
     ) -> None:
         super().__init__(cache=cache, show_progress=show_progress)
         if prompt not in PROMPTS:
-            raise InvalidInputError(f"prompt must be one of {sorted(PROMPTS)}, got {prompt!r}",
-                                    field="prompt")
+            raise InvalidInputError(
+                f"prompt must be one of {sorted(PROMPTS)}, got {prompt!r}", field="prompt"
+            )
         self.client = client
         self.prompt = prompt
         self.max_chars = max_chars
@@ -126,22 +127,32 @@ class LLMPointwiseReranker(PairReranker):
         if top_logprobs:
             self.params["top_logprobs"] = top_logprobs
         self.failure_reasons: Counter[str] = Counter()
-        identity = {"reranker": "llm-pointwise", "client": type(client).__name__,
-                    "model": client.model, "prompt": PROMPTS[prompt], "max_chars": max_chars,
-                    "params": self.params}
+        identity = {
+            "reranker": "llm-pointwise",
+            "client": type(client).__name__,
+            "model": client.model,
+            "prompt": PROMPTS[prompt],
+            "max_chars": max_chars,
+            "params": self.params,
+        }
         self.fingerprint = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
     def messages(self, query: str, passage: str) -> list[dict[str, str]]:
         """The conversation sent for one pair."""
         system, user = PROMPTS[self.prompt]
-        return [{"role": "system", "content": system},
-                {"role": "user", "content": user.format(query=query,
-                                                        passage=passage[: self.max_chars])}]
+        return [
+            {"role": "system", "content": system},
+            {
+                "role": "user",
+                "content": user.format(query=query, passage=passage[: self.max_chars]),
+            },
+        ]
 
     def score_pairs(self, query_texts: list[str], doc_texts: list[str]) -> np.ndarray:
         conversations = [self.messages(q, d) for q, d in zip(query_texts, doc_texts, strict=True)]
-        answers = self.client.chat_many(conversations, show_progress=self.show_progress,
-                                        raise_on_error=False, **self.params)
+        answers = self.client.chat_many(
+            conversations, show_progress=self.show_progress, raise_on_error=False, **self.params
+        )
         scores = np.empty(len(answers))
         reasons: Counter[str] = Counter()
         for row, answer in enumerate(answers):
@@ -150,6 +161,10 @@ class LLMPointwiseReranker(PairReranker):
                 reasons[reason.split(":")[0] if reason.startswith("request") else "malformed"] += 1
         self.failure_reasons = reasons
         if reasons:
-            log.warning("llm-pointwise: %d of %d answers unusable (%s)", sum(reasons.values()),
-                        len(answers), dict(reasons))
+            log.warning(
+                "llm-pointwise: %d of %d answers unusable (%s)",
+                sum(reasons.values()),
+                len(answers),
+                dict(reasons),
+            )
         return scores

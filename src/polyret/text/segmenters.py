@@ -13,26 +13,17 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from polyret.errors import MissingExtraError
+from polyret.optional import require
 
 __all__ = ["segment_ja", "segment_ko", "segment_th", "segment_zh"]
 
 logger = logging.getLogger(__name__)
 
 
-def _require(module: str, package: str, purpose: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingExtraError(package, extra="cjk", purpose=purpose) from exc
-
-
 # ---------------------------------------------------------------- Chinese (jieba)
 @cache
 def _jieba() -> Any:
-    jieba = _require("jieba", "jieba", "Chinese word segmentation")
+    jieba = require("jieba", "cjk", "Chinese word segmentation", package="jieba")
     jieba.setLogLevel(logging.WARNING)  # jieba logs "Building prefix dict..." at INFO
     tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = os.path.join(tempfile.gettempdir(), "polyret-jieba")
@@ -58,8 +49,8 @@ _JA_INFLECTING = frozenset({"動詞", "形容詞", "助動詞"})
 
 @cache
 def _tagger() -> Any:
-    fugashi = _require("fugashi", "fugashi", "Japanese word segmentation")
-    _require("unidic_lite", "unidic-lite", "Japanese word segmentation")
+    fugashi = require("fugashi", "cjk", "Japanese word segmentation", package="fugashi")
+    require("unidic_lite", "cjk", "Japanese word segmentation", package="unidic-lite")
     return fugashi.Tagger()
 
 
@@ -116,7 +107,7 @@ KO_CONTENT_TAGS = frozenset(
 
 @cache
 def _kiwi() -> Any:
-    kiwipiepy = _require("kiwipiepy", "kiwipiepy", "Korean morphological analysis")
+    kiwipiepy = require("kiwipiepy", "cjk", "Korean morphological analysis", package="kiwipiepy")
     logger.debug("loading Kiwi (takes a few seconds)")
     return kiwipiepy.Kiwi()
 
@@ -149,7 +140,7 @@ def segment_ko(texts: Sequence[str], *, drop_function_words: bool = True) -> lis
 # ---------------------------------------------------------------- Thai (pythainlp)
 @cache
 def _thai_tokenize() -> Any:
-    module = _require("pythainlp.tokenize", "pythainlp", "Thai word segmentation")
+    module = require("pythainlp.tokenize", "cjk", "Thai word segmentation", package="pythainlp")
     return module.word_tokenize
 
 
