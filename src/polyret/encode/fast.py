@@ -280,7 +280,7 @@ def _quantize_onnx(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     root = logging.getLogger()
     level = root.level
-    root.setLevel(max(level, logging.WARNING))  # the quantizer logs one INFO line per tensor
+    root.setLevel(max(level, logging.ERROR))  # the quantizer logs a line per tensor, and advice
     try:
         quantize_dynamic(
             str(source),
