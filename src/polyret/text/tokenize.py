@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import regex
+
 from polyret.text.scripts import MARK_CLASS, UNSEGMENTED_CLASS
 
 __all__ = ["char_ngrams", "split_words", "tokenize_words"]
@@ -12,7 +14,9 @@ __all__ = ["char_ngrams", "split_words", "tokenize_words"]
 # word characters of the other scripts plus combining marks (``\w`` alone splits
 # "हिन्दी" at its vowel signs).
 _TOKEN = re.compile(f"([{UNSEGMENTED_CLASS}]+)|((?:[^\\W{UNSEGMENTED_CLASS}]|[{MARK_CLASS}])+)")
-_WORD = re.compile(f"[\\w{MARK_CLASS}]+")  # one character class: ~2x faster than alternation
+# The `regex` module matches \p{M} with a table lookup; `re` scans the 5,000-character mark
+# class for every character (Hindi: 0.163 s vs 0.071 s for 5k sentences, same tokens).
+_WORD = regex.compile(r"[\w\p{M}]+")
 _UNSEGMENTED = re.compile(f"[{UNSEGMENTED_CLASS}]")
 
 
