@@ -1,3 +1,37 @@
-"""polyret: multilingual retrieval, from a raw collection to a measured system."""
+"""polyret: multilingual retrieval, from a raw collection to a measured system.
+
+Sub-packages load on first use (``polyret.retrieve``, ``polyret.encode``, ...), so
+``import polyret`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from polyret.artifacts import load
 
 __version__ = "0.1.0"
+
+_SUBPACKAGES = (
+    "datasets",
+    "encode",
+    "errors",
+    "evaluate",
+    "io",
+    "llm",
+    "models",
+    "registry",
+    "rerank",
+    "retrieve",
+    "text",
+    "types",
+)
+
+__all__ = ["__version__", "load", *_SUBPACKAGES]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"polyret.{name}")
+    raise AttributeError(f"module 'polyret' has no attribute {name!r}")
