@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +21,21 @@ def require_shared() -> Path:
     if not SHARED_DATA.is_dir():
         sys.exit(f"skipped: {SHARED_DATA} is absent (the benchmarks need the shared collections)")
     return SHARED_DATA
+
+
+def shared_collections(globs: str) -> list[Path]:
+    """Shared collection folders with a ``corpus.jsonl`` whose name matches a comma-separated
+    glob list, sorted; exits with the reason when none does."""
+    shared = require_shared()
+    patterns = globs.split(",")
+    folders = [
+        f
+        for f in sorted(shared.iterdir())
+        if (f / "corpus.jsonl").is_file() and any(fnmatch.fnmatch(f.name, p) for p in patterns)
+    ]
+    if not folders:
+        sys.exit(f"no collection with a corpus.jsonl in {shared} matches {globs!r}")
+    return folders
 
 
 def merged_xquad_r(

@@ -42,7 +42,6 @@ Run (2 cores: about 2.5 minutes, of which Pyserini about 1.7)::
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import re
@@ -56,7 +55,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
-from _common import require_shared
+from _common import shared_collections
 
 from polyret.evaluate import evaluate
 from polyret.io import read_beir, read_trec_run
@@ -105,15 +104,7 @@ class Collection:
 def main() -> None:
     args = _parse_args()
     started = time.perf_counter()
-    shared = require_shared()
-    folders = [
-        f
-        for f in sorted(shared.iterdir())
-        if (f / "corpus.jsonl").is_file()
-        and any(fnmatch.fnmatch(f.name, p) for p in args.collections.split(","))
-    ]
-    if not folders:
-        sys.exit(f"no collection with a corpus.jsonl in {shared} matches {args.collections!r}")
+    folders = shared_collections(args.collections)
     pyserini = None if args.no_pyserini else _find_pyserini(args)
     print(
         f"{len(folders)} collections, test split, k={K}, {os.cpu_count()} cores; "

@@ -18,14 +18,12 @@ Rows are per query language, then the macro average per family and over every ro
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from _common import require_shared
+from _common import shared_collections
 
 from polyret.encode import CachedEncoder, load_encoder
 from polyret.evaluate import evaluate
@@ -41,15 +39,7 @@ CACHE = Path(os.environ.get("POLYRET_BENCH_CACHE", "/tmp/polyret-bench-embedding
 
 def main() -> None:
     args = _parse_args()
-    shared = require_shared()
-    folders = [
-        f
-        for f in sorted(shared.iterdir())
-        if (f / "corpus.jsonl").is_file()
-        and any(fnmatch.fnmatch(f.name, p) for p in args.collections.split(","))
-    ]
-    if not folders:
-        sys.exit(f"no collection in {shared} matches {args.collections!r}")
+    folders = shared_collections(args.collections)
     encoder = CachedEncoder(load_encoder("multilingual-e5-small"), CACHE)
     anchor = None
     if not args.no_anchor:

@@ -39,8 +39,9 @@ def synthetic(num_queries: int, depth: int, seed: int = 0) -> tuple[Run, Qrels]:
     unretrieved = base + depth + rng.permuted(np.tile(np.arange(depth), (num_queries, 1)), axis=1)
     judged = np.concatenate([indices[:, :4], unretrieved[:, :4]], axis=1)
     grades = rng.integers(0, 4, judged.shape)
-    qrels = Qrels.from_arrays(np.repeat(query_ids, judged.shape[1]), doc_ids[judged.ravel()],
-                              grades.ravel())
+    qrels = Qrels.from_arrays(
+        np.repeat(query_ids, judged.shape[1]), doc_ids[judged.ravel()], grades.ravel()
+    )
     return run, qrels
 
 
@@ -58,16 +59,19 @@ def real(depth: int) -> tuple[Run, Qrels] | None:
             q, d, s = line.split("\t")
             qrels.setdefault(q, {})[d] = int(s)
         retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize([d["text"] for d in docs], show_progress=False),
-                        show_progress=False)
+        retriever.index(
+            bm25s.tokenize([d["text"] for d in docs], show_progress=False), show_progress=False
+        )
         tokens = bm25s.tokenize([q["text"] for q in queries], show_progress=False)
         k = min(depth, len(docs))
         rows, scores = retriever.retrieve(tokens, k=k, show_progress=False)
-        runs.append(Run.from_topk([q["_id"] for q in queries], rows, scores,
-                                  [d["_id"] for d in docs]))
+        runs.append(
+            Run.from_topk([q["_id"] for q in queries], rows, scores, [d["_id"] for d in docs])
+        )
     q, d, v = zip(*(r.to_arrays() for r in runs), strict=True)
-    return Run.from_arrays(np.concatenate(q), np.concatenate(d), np.concatenate(v)), \
-        Qrels.from_dict(qrels)
+    return Run.from_arrays(
+        np.concatenate(q), np.concatenate(d), np.concatenate(v)
+    ), Qrels.from_dict(qrels)
 
 
 def _lines(path: Path) -> list[str]:
@@ -87,37 +91,52 @@ def bench(name: str, run: Run, qrels: Qrels, with_ir_measures: bool) -> None:
     import pytrec_eval
 
     run_dict, qrels_dict = run.to_dict(), qrels.to_dict()
-    print(f"\n{name}: {len(run)} queries, {run.num_entries:,} run entries, "
-          f"{qrels.num_entries:,} judgments; metrics {', '.join(METRICS)}")
+    print(
+        f"\n{name}: {len(run)} queries, {run.num_entries:,} run entries, "
+        f"{qrels.num_entries:,} judgments; metrics {', '.join(METRICS)}"
+    )
     times = {
-        "polyret (Run/Qrels)": timed(lambda: compute_metrics(run, qrels, METRICS, missing="skip"),
-                                     "polyret"),
-        "polyret (from dicts)": timed(lambda: compute_metrics(run_dict, qrels_dict, METRICS,
-                                                              missing="skip")),
-        "pytrec_eval": timed(lambda: pytrec_eval.RelevanceEvaluator(qrels_dict, TREC_EVAL)
-                             .evaluate(run_dict), "pytrec_eval"),
+        "polyret (Run/Qrels)": timed(
+            lambda: compute_metrics(run, qrels, METRICS, missing="skip"), "polyret"
+        ),
+        "polyret (from dicts)": timed(
+            lambda: compute_metrics(run_dict, qrels_dict, METRICS, missing="skip")
+        ),
+        "pytrec_eval": timed(
+            lambda: pytrec_eval.RelevanceEvaluator(qrels_dict, TREC_EVAL).evaluate(run_dict),
+            "pytrec_eval",
+        ),
     }
     ours = RESULTS["polyret"].to_dict()  # type: ignore[attr-defined]
     theirs = RESULTS["pytrec_eval"]
     names = ["ndcg_cut_10", "recall_100", "map_cut_100", "P_5", "recall_1000"]
-    worst = max(abs(ours[q][m] - theirs[q][t]) for q in theirs  # type: ignore[attr-defined]
-                for m, t in zip(METRICS, names, strict=True))
+    worst = max(
+        abs(ours[q][m] - theirs[q][t])
+        for q in theirs  # type: ignore[attr-defined]
+        for m, t in zip(METRICS, names, strict=True)
+    )
     print(f"  per-query max |polyret - pytrec_eval| = {worst:.2e}")
     if with_ir_measures:
         import ir_measures
 
-        measures = [ir_measures.parse_measure(m) for m in
-                    ("nDCG@10", "R@100", "AP@100", "P@5", "R@1000")]
-        times["ir_measures"] = timed(lambda: ir_measures.calc_aggregate(measures, qrels_dict,
-                                                                        run_dict))
+        measures = [
+            ir_measures.parse_measure(m) for m in ("nDCG@10", "R@100", "AP@100", "P@5", "R@1000")
+        ]
+        times["ir_measures"] = timed(
+            lambda: ir_measures.calc_aggregate(measures, qrels_dict, run_dict)
+        )
     _print(times)
     # without recall@1000, polyret only reads each list's top 100; trec_eval reads them all
     print(f"  without recall@1000 ({', '.join(METRICS[:4])}):")
     times = {
-        "polyret (Run/Qrels)": timed(lambda: compute_metrics(run, qrels, METRICS[:4],
-                                                             missing="skip")),
-        "pytrec_eval": timed(lambda: pytrec_eval.RelevanceEvaluator(
-            qrels_dict, {"ndcg_cut.10", "recall.100", "map_cut.100", "P.5"}).evaluate(run_dict)),
+        "polyret (Run/Qrels)": timed(
+            lambda: compute_metrics(run, qrels, METRICS[:4], missing="skip")
+        ),
+        "pytrec_eval": timed(
+            lambda: pytrec_eval.RelevanceEvaluator(
+                qrels_dict, {"ndcg_cut.10", "recall.100", "map_cut.100", "P.5"}
+            ).evaluate(run_dict)
+        ),
     }
     _print(times)
 

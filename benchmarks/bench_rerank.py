@@ -38,21 +38,26 @@ def quality(name, corpus, splits, encoder) -> None:
     bm25 = BM25().index(corpus)
     firsts = {}
     for split, (queries, _qrels) in splits.items():
-        firsts[split] = fuse([bm25.search(queries, k=100), dense.search(queries, k=100)],
-                             "rrf", k=100)
+        firsts[split] = fuse(
+            [bm25.search(queries, k=100), dense.search(queries, k=100)], "rrf", k=100
+        )
     reranker = BiEncoderReranker(encoder)
     dev_q, dev_qrels = splits["dev"]
     ensemble = EnsembleReranker({"hybrid": firsts["dev"], "bi-encoder": reranker})
     fit = ensemble.fit(dev_q, firsts["dev"], corpus, dev_qrels, k=100)
     queries, qrels = splits["test"]
     ensemble.members["hybrid"] = firsts["test"]
-    runs = {"hybrid": firsts["test"],
-            "bi-encoder": reranker.rerank(queries, firsts["test"], corpus, k=100),
-            "ensemble": ensemble.rerank(queries, firsts["test"], corpus, k=100)}
+    runs = {
+        "hybrid": firsts["test"],
+        "bi-encoder": reranker.rerank(queries, firsts["test"], corpus, k=100),
+        "ensemble": ensemble.rerank(queries, firsts["test"], corpus, k=100),
+    }
     reports = {n: evaluate(r, qrels, ["ndcg@10"], queries=queries) for n, r in runs.items()}
     langs = sorted(reports["hybrid"].by_lang)
-    print(f"\n## {name} (test, nDCG@10; ensemble weights {fit.weights} learned on dev; "
-          f"{reranker.windowed} extra windows)")
+    print(
+        f"\n## {name} (test, nDCG@10; ensemble weights {fit.weights} learned on dev; "
+        f"{reranker.windowed} extra windows)"
+    )
     print("| run | mean | " + " | ".join(langs) + " |")
     print("|---|---|" + "---|" * len(langs))
     for n, report in reports.items():
@@ -83,8 +88,10 @@ def throughput(dataset, encoder, e5_folder: Path, pairs: int) -> None:
     print(f"\n## throughput ({len(qt)} pairs, {len(set(dt))} unique documents)")
     print(f"polyret BiEncoderReranker: {len(qt) / t_ours:.1f} pairs/s ({t_ours:.1f} s)")
     print(f"sentence-transformers encode of the pairs: {len(qt) / t_st:.1f} pairs/s ({t_st:.1f} s)")
-    print(f"ratio polyret / sentence-transformers: {t_st / t_ours:.2f}x; score correlation "
-          f"{agree:.4f}")
+    print(
+        f"ratio polyret / sentence-transformers: {t_st / t_ours:.2f}x; score correlation "
+        f"{agree:.4f}"
+    )
 
 
 def main() -> None:
@@ -101,15 +108,20 @@ def main() -> None:
     cache_dir = Path.home() / ".cache" / "polyret" / "bench-rerank-embeddings"
     encoder = CachedEncoder(fast, cache_dir)
     dataset = load("xquad-r")
-    quality("xquad-r (embedded)", dataset.corpus,
-            {s: dataset.split(s) for s in ("dev", "test")}, encoder)
+    quality(
+        "xquad-r (embedded)",
+        dataset.corpus,
+        {s: dataset.split(s) for s in ("dev", "test")},
+        encoder,
+    )
     if args.shared and SHARED.is_dir():
         for lang in ("de", "zh", "ar"):
             folder = SHARED / f"xquad-p-{lang}"
             corpus = corpus_from(str(folder))
-            splits = {s: (queries_from(str(folder), split=s), read_qrels(folder / "qrels" /
-                                                                        f"{s}.tsv"))
-                      for s in ("dev", "test")}
+            splits = {
+                s: (queries_from(str(folder), split=s), read_qrels(folder / "qrels" / f"{s}.tsv"))
+                for s in ("dev", "test")
+            }
             quality(f"xquad-p-{lang}", corpus, splits, encoder)
 
 
