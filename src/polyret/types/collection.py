@@ -7,6 +7,7 @@ they behave like a read-only mapping from id to a small frozen record.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Self, TypeVar
@@ -103,6 +104,15 @@ class _Collection(Generic[R]):
 
     def __hash__(self) -> int:
         return id(self)
+
+    def fingerprint(self) -> str:
+        """sha256 of every record's fields (stable across Arrow versions and chunking)."""
+        digest = hashlib.sha256()
+        for batch in self._table.to_batches(max_chunksize=4096):
+            columns = [batch.column(name).to_pylist() for name in self.columns]
+            for values in zip(*columns, strict=True):
+                digest.update(("\x1f".join(values) + "\x1e").encode("utf-8"))
+        return digest.hexdigest()
 
     def row_of(self, id: str) -> int:
         """Row number of ``id``; raises KeyError when absent."""

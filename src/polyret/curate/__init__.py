@@ -1,0 +1,21 @@
+"""Label-free training data: query generation methods, filters and the curation funnel."""
+
+from polyret.curate.base import BaseGenerator, Generator, example_id, rng_for
+from polyret.curate.filtering import Filter, Verdict, apply_filters
+from polyret.curate.registry import filters, generators, load_filter, load_generator
+from polyret.curate.runner import generate
+
+__all__ = [
+    "BaseGenerator",
+    "Filter",
+    "Generator",
+    "Verdict",
+    "apply_filters",
+    "example_id",
+    "filters",
+    "generate",
+    "generators",
+    "load_filter",
+    "load_generator",
+    "rng_for",
+]

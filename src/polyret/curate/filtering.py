@@ -1,0 +1,81 @@
+"""The :class:`Filter` contract and :func:`apply_filters`, which records the funnel.
+
+Every filter looks at a whole :class:`~polyret.types.TrainingSet` at once (so it can batch
+retrieval or compare rows with each other) and returns a keep-mask plus, for each dropped
+row, the reason. :func:`apply_filters` turns that into one funnel step per filter: rows
+before, kept, dropped per reason and per language, so the curation funnel
+(generated → kept by each filter) can be reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from polyret.types import TrainingSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a filter decided: ``keep[i]`` and, for dropped rows, ``reasons[i]``."""
+
+    keep: np.ndarray
+    reasons: list[str]
+
+    @classmethod
+    def from_reasons(cls, reasons: Sequence[str]) -> Verdict:
+        """Rows with an empty reason are kept."""
+        reasons = list(reasons)
+        return cls(np.array([not r for r in reasons], dtype=bool), reasons)
+
+
+@runtime_checkable
+class Filter(Protocol):
+    """What every filter offers."""
+
+    @property
+    def name(self) -> str:
+        """The registered filter name."""
+        ...
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Everything that changes the decision (recorded in the funnel)."""
+        ...
+
+    def judge(self, examples: TrainingSet) -> Verdict:
+        """Decide for every row of ``examples``."""
+        ...
+
+
+def apply_filters(examples: TrainingSet, filters: Sequence[Filter]) -> TrainingSet:
+    """Apply ``filters`` in order, each to the survivors of the previous ones.
+
+    Returns:
+        The kept rows; its ``funnel`` gains one step per filter:
+        ``{"step": "filter", "filter": name, "config", "before", "kept",
+        "dropped": {reason: n}, "dropped_by_lang": {lang: n}}``.
+    """
+    for flt in filters:
+        verdict = flt.judge(examples)
+        langs = examples.column("lang")
+        dropped = [i for i in np.flatnonzero(~verdict.keep)]
+        step = {
+            "step": "filter",
+            "filter": flt.name,
+            "config": flt.config,
+            "before": len(examples),
+            "kept": int(verdict.keep.sum()),
+            "dropped": dict(sorted(Counter(verdict.reasons[i] for i in dropped).items())),
+            "dropped_by_lang": dict(sorted(Counter(langs[i] for i in dropped).items())),
+        }
+        log.info("filter %s: kept %d of %d", flt.name, step["kept"], step["before"])
+        examples = examples.filter(verdict.keep, step)
+    return examples
