@@ -61,12 +61,16 @@ def apply_filters(examples: TrainingSet, filters: Sequence[Filter]) -> TrainingS
     Returns:
         The kept rows; its ``funnel`` gains one step per filter:
         ``{"step": "filter", "filter": name, "config", "before", "kept",
-        "dropped": {reason: n}, "dropped_by_lang": {lang: n}}``.
+        "dropped": {reason: n}, "dropped_by": {method: {lang: n}}}``.
     """
     for flt in filters:
         verdict = flt.judge(examples)
         langs = examples.column("lang")
-        dropped = [i for i in np.flatnonzero(~verdict.keep)]
+        methods = examples.column("method")
+        dropped = [int(i) for i in np.flatnonzero(~verdict.keep)]
+        by_method: dict[str, Counter[str]] = {}
+        for i in dropped:
+            by_method.setdefault(methods[i], Counter())[langs[i]] += 1
         step = {
             "step": "filter",
             "filter": flt.name,
@@ -74,7 +78,7 @@ def apply_filters(examples: TrainingSet, filters: Sequence[Filter]) -> TrainingS
             "before": len(examples),
             "kept": int(verdict.keep.sum()),
             "dropped": dict(sorted(Counter(verdict.reasons[i] for i in dropped).items())),
-            "dropped_by_lang": dict(sorted(Counter(langs[i] for i in dropped).items())),
+            "dropped_by": {m: dict(sorted(c.items())) for m, c in sorted(by_method.items())},
         }
         log.info("filter %s: kept %d of %d", flt.name, step["kept"], step["before"])
         examples = examples.filter(verdict.keep, step)

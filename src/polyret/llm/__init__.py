@@ -16,7 +16,7 @@ from polyret.llm.base import (
 from polyret.llm.cache import SQLiteCache, cache_key
 from polyret.llm.openai import OpenAIClient
 from polyret.llm.parsing import parse_json
-from polyret.llm.registry import llm_backends, load_llm
+from polyret.llm.registry import client_from, llm_backends, load_llm
 
 __all__ = [
     "BaseLLMClient",
@@ -29,6 +29,7 @@ __all__ = [
     "SQLiteCache",
     "Usage",
     "cache_key",
+    "client_from",
     "llm_backends",
     "load_llm",
     "parse_json",

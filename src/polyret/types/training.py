@@ -172,9 +172,18 @@ class TrainingSet:
 
     @classmethod
     def concat(cls, sets: Sequence[TrainingSet], **kwargs: Any) -> TrainingSet:
-        """Rows of several sets in order (ids must stay unique)."""
+        """Rows of several sets in order (ids must stay unique).
+
+        Without ``provenance``/``funnel`` keywords the parts' provenances are listed under
+        ``"parts"`` and their funnels are joined, so a mixed set still reports each method.
+        """
         if not sets:
             return cls.empty(**kwargs)
+        if not kwargs:
+            kwargs = {
+                "provenance": {"parts": [s.provenance for s in sets]},
+                "funnel": [step for s in sets for step in s.funnel],
+            }
         return cls(pa.concat_tables([s.table for s in sets]), **kwargs)
 
     # access ---------------------------------------------------------------------------------
