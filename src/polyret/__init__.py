@@ -14,6 +14,7 @@ from polyret.artifacts import load
 __version__ = "0.1.0"
 
 _SUBPACKAGES = (
+    "curate",
     "datasets",
     "encode",
     "errors",

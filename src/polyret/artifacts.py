@@ -10,7 +10,7 @@ from polyret.io.artifact import read_meta
 
 
 def load(path: str | Path, **options: Any) -> Any:
-    """Load a saved BM25 index, dense index or BEIR dataset folder.
+    """Load a saved BM25 index, dense index, BEIR dataset or training-set folder.
 
     Args:
         path: A folder with a ``polyret.json``.
@@ -24,12 +24,16 @@ def load(path: str | Path, **options: Any) -> Any:
         from polyret.retrieve import load_index
 
         return load_index(path, **options)
+    if kind == "training-set":
+        from polyret.types import TrainingSet
+
+        return TrainingSet.load(path)
     if kind == "dataset":
         from polyret.io import read_beir
 
         return read_beir(path, **options)
     raise InvalidInputError(
-        f"polyret.load cannot open a {kind!r} folder (bm25, dense or dataset)",
+        f"polyret.load cannot open a {kind!r} folder (bm25, dense, dataset, training-set)",
         path=path,
         field="type",
     )
