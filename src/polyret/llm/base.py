@@ -6,6 +6,10 @@ requests-per-second limit, a concurrency limit for :meth:`BaseLLMClient.chat_man
 token accounting. After the retries, a failure either raises :class:`LLMError` or, with
 ``raise_on_error=False``, comes back as an :class:`LLMResponse` whose ``error`` is set, so
 a batch never loses items.
+
+Besides chat, a client may score text: :meth:`BaseLLMClient.loglikelihood` gives
+``log P(continuation | context)`` (query likelihood, Sachan et al. 2022), cached and retried
+like chat; a backend that cannot raises :class:`UnsupportedError`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from tqdm.auto import tqdm
 
@@ -29,10 +33,15 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, str]
 Messages = Sequence[Message]
+T = TypeVar("T")
 
 
 class LLMError(PolyretError):
     """A request failed for good (after retries, or a non-retryable status)."""
+
+
+class UnsupportedError(LLMError):
+    """The backend cannot do what was asked (e.g. no log-likelihoods); never retried."""
 
 
 class RetryableError(LLMError):
@@ -51,6 +60,8 @@ class LLMResponse:
         text: The generated text (``""`` on failure).
         logprobs: Top candidate tokens of the *first* generated token → log-probability,
             when the backend returns them (``None`` otherwise).
+        token_logprobs: Log-probability of every generated token, when the backend
+            returns them (asked for with ``top_logprobs``; ``None`` otherwise).
         prompt_tokens: Tokens in the prompt, as the backend reported them.
         completion_tokens: Tokens generated.
         cached: Served from the disk cache (no request was made).
@@ -60,6 +71,7 @@ class LLMResponse:
 
     text: str = ""
     logprobs: dict[str, float] | None = None
+    token_logprobs: list[float] | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
@@ -166,6 +178,14 @@ class LLMClient(Protocol):
         """Answer many conversations concurrently; results in input order."""
         ...
 
+    def loglikelihood(self, context: str, continuation: str) -> float:
+        """``log P(continuation | context)`` summed over the continuation's tokens.
+
+        Raises:
+            UnsupportedError: the backend cannot score text.
+        """
+        ...
+
 
 class RateLimiter:
     """Spaces request starts at least ``1 / rate`` seconds apart (thread-safe)."""
@@ -218,6 +238,7 @@ class BaseLLMClient:
         self._usage = Usage()
         self._usage_lock = threading.Lock()
         self._limiter = RateLimiter(self.config.requests_per_second)
+        self._no_loglikelihood: str | None = None
 
     @property
     def usage(self) -> Usage:
@@ -248,7 +269,7 @@ class BaseLLMClient:
                 self._count(cached=1)
                 return replace(LLMResponse(**hit), cached=True)
         try:
-            response = self._with_retries(messages, merged)
+            response = self._with_retries(lambda: self._request(messages, merged))
         except LLMError as error:
             self._count(failures=1)
             if self.config.raise_on_error if raise_on_error is None else raise_on_error:
@@ -279,36 +300,117 @@ class BaseLLMClient:
             One response per conversation, in input order.
         """
         conversations = list(conversations)
-        results: list[LLMResponse | None] = [None] * len(conversations)
-        bar = tqdm(total=len(conversations), disable=not show_progress, desc="llm", unit="req")
+        return self._map(
+            lambda c: self.chat(c, raise_on_error=raise_on_error, **params),
+            conversations,
+            show_progress,
+        )
 
-        def one(row: int) -> None:
-            results[row] = self.chat(conversations[row], raise_on_error=raise_on_error, **params)
-            bar.update(1)
+    def loglikelihood(
+        self, context: str, continuation: str, *, raise_on_error: bool | None = None
+    ) -> float:
+        """``log P(continuation | context)``: the continuation's token log-probabilities summed.
 
+        Served from the cache when scored before (its own key kind), retried like
+        :meth:`chat`. Tokens are counted from the first one that starts at or after
+        ``len(context)``; put the separating space at the start of ``continuation``.
+
+        Args:
+            context: The conditioning text (a prompt ending right before the continuation).
+            continuation: The text to score.
+            raise_on_error: Override of ``config.raise_on_error`` for this call.
+
+        Returns:
+            The log-likelihood (≤ 0), or ``nan`` when the request failed and errors are not
+            raised.
+
+        Raises:
+            UnsupportedError: the backend cannot score text (raised even when
+                ``raise_on_error`` is false, since retrying or recording cannot help).
+            LLMError: the request failed after the retries and ``raise_on_error`` holds.
+        """
+        if self._no_loglikelihood is not None:
+            raise UnsupportedError(self._no_loglikelihood)
+        text = {"context": str(context), "continuation": str(continuation)}
+        key = cache_key(f"{self.kind}/loglikelihood", self.model, text, {})
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self._count(cached=1)
+                return float(hit["logprob"])
         try:
-            if self.config.max_concurrency == 1 or len(conversations) <= 1:
-                for row in range(len(conversations)):
-                    one(row)
-            else:
-                with ThreadPoolExecutor(self.config.max_concurrency) as pool:
-                    for future in [pool.submit(one, row) for row in range(len(conversations))]:
-                        future.result()
-        finally:
-            bar.close()
-        return results  # type: ignore[return-value]
+            logprob, prompt_tokens = self._with_retries(
+                lambda: self._loglikelihood(text["context"], text["continuation"])
+            )
+        except UnsupportedError as error:
+            self._no_loglikelihood = str(error)
+            raise
+        except LLMError:
+            self._count(failures=1)
+            if self.config.raise_on_error if raise_on_error is None else raise_on_error:
+                raise
+            return float("nan")
+        self._count(requests=1, prompt_tokens=prompt_tokens)
+        if self.cache is not None:
+            self.cache.put(key, {"logprob": logprob})
+        return logprob
+
+    def loglikelihood_many(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        *,
+        show_progress: bool = False,
+        raise_on_error: bool | None = None,
+    ) -> list[float]:
+        """:meth:`loglikelihood` of many ``(context, continuation)`` pairs, at most
+        ``config.max_concurrency`` in flight; results in input order (``nan`` for failures
+        when errors are not raised).
+
+        Raises:
+            UnsupportedError: the backend cannot score text.
+        """
+        return self._map(
+            lambda pair: self.loglikelihood(*pair, raise_on_error=raise_on_error),
+            list(pairs),
+            show_progress,
+        )
 
     # -- for subclasses ---------------------------------------------------------------
     def _request(self, messages: list[Message], params: dict[str, Any]) -> LLMResponse:
         raise NotImplementedError
 
+    def _loglikelihood(self, context: str, continuation: str) -> tuple[float, int]:
+        """``(log-likelihood, prompt tokens)`` of one pair, from the backend."""
+        raise UnsupportedError(f"{type(self).__name__} cannot compute log-likelihoods")
+
     # -- shared -----------------------------------------------------------------------
-    def _with_retries(self, messages: list[Message], params: dict[str, Any]) -> LLMResponse:
+    def _map(self, one: Callable[[Any], T], items: list[Any], show_progress: bool) -> list[T]:
+        """``one(item)`` for every item with at most ``config.max_concurrency`` in flight."""
+        results: list[Any] = [None] * len(items)
+        bar = tqdm(total=len(items), disable=not show_progress, desc="llm", unit="req")
+
+        def run(row: int) -> None:
+            results[row] = one(items[row])
+            bar.update(1)
+
+        try:
+            if self.config.max_concurrency == 1 or len(items) <= 1:
+                for row in range(len(items)):
+                    run(row)
+            else:
+                with ThreadPoolExecutor(self.config.max_concurrency) as pool:
+                    for future in [pool.submit(run, row) for row in range(len(items))]:
+                        future.result()
+        finally:
+            bar.close()
+        return results
+
+    def _with_retries(self, request: Callable[[], T]) -> T:
         config = self.config
         for attempt in range(config.max_retries + 1):
             self._limiter.acquire()
             try:
-                return self._request(messages, params)
+                return request()
             except RetryableError as error:
                 if attempt == config.max_retries:
                     raise LLMError(f"{error} (gave up after {attempt + 1} attempts)") from None
