@@ -59,12 +59,12 @@ ABBREVIATIONS = frozenset(
 _BOUNDARY = regex.compile(
     # a period ends a sentence unless it follows a lone initial ("J. R. R. Tolkien",
     # "U.S."), a number of one or two digits (German/Turkish ordinals "am 27. Januar"),
-    # a known abbreviation, or a letter of a script that does not use it as a full stop
-    # (Thai "ตร.กม."); ! ? … always end one. The next sentence must not start with a
+    # a known abbreviation, a space (". . ."), or a letter of a script that does not use it
+    # as a full stop (Thai "ตร.กม."); ! ? … always end one. The next sentence must not start with a
     # lower-case letter ("e.g. the", "approx. five").
     r"(?:(?:(?<!(?:^|[\s.(\[])\p{L})(?<!(?:^|\s)\d{1,2})"
     rf"(?<!\b(?:{'|'.join(sorted(ABBREVIATIONS))}))"
-    r"(?<![\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])\.|[!?…‼⁇⁈⁉])"
+    r"(?<![\s\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])\.|[!?…‼⁇⁈⁉])"
     rf"[{_CLOSERS}]*\s++(?!\p{{Ll}})"
     # Arabic question mark, Urdu full stop, Devanagari dandas, Armenian, Ethiopic, Myanmar
     # and Tibetan full stops: followed by whitespace
