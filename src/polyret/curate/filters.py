@@ -10,7 +10,6 @@ characters for languages written without spaces (Chinese, Japanese, Thai; see
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -33,6 +32,9 @@ __all__ = ["CopyFilter", "LanguageFilter", "LengthFilter"]
 
 _WORD = regex.compile(r"[\w\p{M}]+")
 _GRAPHEME = regex.compile(r"(?=\S)\X")
+_LETTER = regex.compile(r"\p{L}")
+_NUMBER = regex.compile(r"\p{N}+")  # a number counts once, however many digits it has
+_SYMBOL = regex.compile(r"[^\p{L}\p{M}\p{N}\s]")
 #: Leftovers of markup, JSON or templating that no real query contains.
 MARKUP_PATTERNS = (
     r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>",  # HTML/XML tags
@@ -43,10 +45,6 @@ MARKUP_PATTERNS = (
     r"```|\\n|\\u[0-9a-fA-F]{4}",  # code fences, escaped newlines and code points
     r"\[\[|\]\]|https?://",  # wiki links, URLs
 )
-
-
-def _letter_like(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in ("L", "M")
 
 
 def query_length(text: str, lang: str = UNKNOWN_LANG) -> tuple[int, str]:
@@ -86,8 +84,9 @@ class LengthFilter:
     - ``"empty query"``: nothing but whitespace.
     - ``"markup or template leftover"``: HTML tags, JSON, ``{placeholders}``, entities,
       escaped newlines, URLs (:data:`MARKUP_PATTERNS`), or any of ``patterns``.
-    - ``"mostly punctuation or digits"``: letters (and their marks) are fewer than
-      ``min_letter_share`` of the non-space characters.
+    - ``"mostly punctuation or digits"``: letters are fewer than ``min_letter_share`` of
+      letters, punctuation marks and numbers (a number counts once, so
+      ``"2000到2005的森林砍伐率比1995到2000年的高多少？"`` stays).
     - ``"too short (< N words)"`` / ``"too long (> N words)"``: word bounds, or the
       character bounds for Chinese, Japanese, Thai and other unspaced scripts.
     - ``"repeated token"``: one token makes up more than ``max_token_share`` of a query of
@@ -99,7 +98,7 @@ class LengthFilter:
         min_chars: Fewest characters of a query in an unspaced script.
         max_chars: Most characters of a query in an unspaced script.
         max_token_share: Largest share of one repeated token.
-        min_letter_share: Smallest share of letters among non-space characters.
+        min_letter_share: Smallest share of letters among letters, symbols and numbers.
         markup: Check :data:`MARKUP_PATTERNS`.
         patterns: Extra regular expressions; a query matching any is dropped.
 
@@ -161,9 +160,9 @@ class LengthFilter:
             return "empty query"
         if any(p.search(query) for p in self._patterns):
             return "markup or template leftover"
-        visible = [ch for ch in query if not ch.isspace()]
-        letters = sum(map(_letter_like, visible))
-        if letters < opts.min_letter_share * len(visible):
+        letters = len(_LETTER.findall(query))
+        others = len(_NUMBER.findall(query)) + len(_SYMBOL.findall(query))
+        if letters < opts.min_letter_share * (letters + others):
             return "mostly punctuation or digits"
         length, unit = query_length(query, lang)
         low, high = (
