@@ -31,6 +31,7 @@ filters.add_lazy("copy", "polyret.curate.filters:CopyFilter")
 filters.add_lazy("langid", "polyret.curate.filters:LanguageFilter")
 filters.add_lazy("dedup", "polyret.curate.dedup:DedupFilter")
 filters.add_lazy("consistency", "polyret.curate.consistency:ConsistencyFilter")
+filters.add_lazy("inpars-top", "polyret.curate.few_shot:InParsTopFilter")
 
 
 def load_generator(name: str, **options: Any) -> Generator:
