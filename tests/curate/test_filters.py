@@ -60,10 +60,12 @@ def paragraphs(xquad_r) -> Corpus:
         ("Rhein", "de", "too short (< 2 words)"),
         (" ".join(["Wort"] * 30 + [f"w{i}" for i in range(40)]), "de", "too long (> 64 words)"),
         ("长江在哪里？", "zh", ""),
-        ("长江", "zh", "too short (< 4 characters)"),
-        ("东" * 130, "zh", "too long (> 128 characters)"),
+        ("长江", "zh", "too short (< 3 characters)"),
+        ("东" * 110, "zh", "too long (> 109 characters)"),  # round(64 * 1.7)
+        ("東京大学", "ja", "too short (< 5 characters)"),  # round(2 * 2.3)
+        ("東京大学はどこ", "ja", ""),
         ("ใครคือควอเตอร์แบ็ก", "th", ""),
-        ("ใคร", "th", "too short (< 4 characters)"),  # 3 characters, 4 code points
+        ("ใคร", "th", "too short (< 8 characters)"),  # round(2 * 4.0); 3 characters
         ("यह क्या है", "hi", ""),
         ("the the the the cat", "en", "repeated token"),
         ("哈哈哈哈哈哈哈哈", "zh", "repeated token"),
@@ -88,6 +90,8 @@ def test_length_filter_keeps_real_questions_and_takes_extra_patterns(questions):
     custom = LengthFilter(patterns=[r"^(?i:here is)"], min_words=1)
     assert custom.reason("Here is a query about rivers", "en") == "markup or template leftover"
     assert custom.reason("Rhein", "de") == ""
+    assert LengthFilter(min_chars=2).reason("长江", "zh") == ""
+    assert LengthFilter(max_chars=3).reason("长江在哪里", "zh") == "too long (> 3 characters)"
     with pytest.raises(InvalidInputError, match="bad pattern"):
         LengthFilter(patterns=["("])
 

@@ -62,14 +62,32 @@ def query_length(text: str, lang: str = UNKNOWN_LANG) -> tuple[int, str]:
 
 
 # ------------------------------------------------------------------------------- length
+#: Characters per (English) word of languages written without spaces, to turn word bounds
+#: into character bounds. Measured as characters of a text / words of its English
+#: translation: zh 1.75 (XQuAD questions) and 1.55 (Tatoeba cmn), ja 2.26 (Tatoeba jpn),
+#: th 4.1 (XQuAD questions, user-perceived characters); lo, km, my, bo assumed like Thai.
+CHARS_PER_WORD = {
+    "zh": 1.7,
+    "yue": 1.7,
+    "wuu": 1.7,
+    "ja": 2.3,
+    "th": 4.0,
+    "lo": 4.0,
+    "km": 4.0,
+    "my": 4.0,
+    "bo": 4.0,
+}
+_DEFAULT_CHARS_PER_WORD = 2.0  # an unknown language detected as unspaced by its script
+
+
 @dataclass(frozen=True)
 class LengthOptions:
     """Options of :class:`LengthFilter` (see there)."""
 
     min_words: int = 2
     max_words: int = 64
-    min_chars: int = 4
-    max_chars: int = 128
+    min_chars: int | None = None
+    max_chars: int | None = None
     max_token_share: float = 0.5
     min_letter_share: float = 0.5
     markup: bool = True
@@ -87,16 +105,21 @@ class LengthFilter:
     - ``"mostly punctuation or digits"``: letters are fewer than ``min_letter_share`` of
       letters, punctuation marks and numbers (a number counts once, so
       ``"2000到2005的森林砍伐率比1995到2000年的高多少？"`` stays).
-    - ``"too short (< N words)"`` / ``"too long (> N words)"``: word bounds, or the
-      character bounds for Chinese, Japanese, Thai and other unspaced scripts.
+    - ``"too short (< N words)"`` / ``"too long (> N words)"``: word bounds; Chinese,
+      Japanese, Thai and other unspaced scripts count characters (``"... characters"``),
+      by default the word bounds times the language's characters per word
+      (:data:`CHARS_PER_WORD`: zh 1.7, ja 2.3, th 4.0; so 2–64 words are 3–109 Chinese,
+      5–147 Japanese and 8–256 Thai characters).
     - ``"repeated token"``: one token makes up more than ``max_token_share`` of a query of
       three tokens or more (``"the the the cat"``; unspaced scripts use character bigrams).
 
     Args:
         min_words: Fewest words of a query in a spaced script.
         max_words: Most words of a query in a spaced script.
-        min_chars: Fewest characters of a query in an unspaced script.
-        max_chars: Most characters of a query in an unspaced script.
+        min_chars: Fewest characters of a query in an unspaced script (default: from
+            ``min_words``).
+        max_chars: Most characters of a query in an unspaced script (default: from
+            ``max_words``).
         max_token_share: Largest share of one repeated token.
         min_letter_share: Smallest share of letters among letters, symbols and numbers.
         markup: Check :data:`MARKUP_PATTERNS`.
@@ -126,8 +149,8 @@ class LengthFilter:
         *,
         min_words: int = 2,
         max_words: int = 64,
-        min_chars: int = 4,
-        max_chars: int = 128,
+        min_chars: int | None = None,
+        max_chars: int | None = None,
         max_token_share: float = 0.5,
         min_letter_share: float = 0.5,
         markup: bool = True,
@@ -165,11 +188,11 @@ class LengthFilter:
         if letters < opts.min_letter_share * (letters + others):
             return "mostly punctuation or digits"
         length, unit = query_length(query, lang)
-        low, high = (
-            (opts.min_chars, opts.max_chars)
-            if unit == "characters"
-            else (opts.min_words, opts.max_words)
-        )
+        low, high = opts.min_words, opts.max_words
+        if unit == "characters":
+            ratio = CHARS_PER_WORD.get(_canonical(lang), _DEFAULT_CHARS_PER_WORD)
+            low = round(low * ratio) if opts.min_chars is None else opts.min_chars
+            high = round(high * ratio) if opts.max_chars is None else opts.max_chars
         if length < low:
             return f"too short (< {low} {unit})"
         if length > high:
