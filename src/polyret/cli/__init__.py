@@ -11,6 +11,7 @@ from polyret.cli import (  # noqa: F401
     demo_cmd,
     evaluate_cmd,
     fuse_cmd,
+    mine_cmd,
     models_cmd,
     rerank_cmd,
     retrieve_cmd,

@@ -30,6 +30,7 @@ from polyret.mine.negatives import (
     retrieve,
     with_positives,
 )
+from polyret.mine.pairs import pairs_from_qrels
 from polyret.mine.pool import CandidatePool, build_pool, positive_bound
 from polyret.mine.presets import PRESETS, preset
 from polyret.mine.registry import DEFAULT_STRATEGY, load_miner, miners
@@ -53,6 +54,7 @@ __all__ = [
     "miners",
     "missing_positives",
     "normalize_for_dedup",
+    "pairs_from_qrels",
     "positive_bound",
     "preset",
     "resolve_miner",

@@ -56,10 +56,10 @@ class HardNegativeMiner:
 
     Args:
         config: The rules (default: :class:`MiningConfig`'s defaults).
-        guide: A loaded guide model for the GISTEmbed filter: a
-            :class:`~polyret.rerank.Reranker` or an :class:`~polyret.encode.Encoder`
-            (wrapped in a :class:`~polyret.rerank.BiEncoderReranker`); overrides
-            ``config.guide``.
+        guide: The guide model of the GISTEmbed filter: a loaded
+            :class:`~polyret.rerank.Reranker`, an :class:`~polyret.encode.Encoder`
+            (wrapped in a :class:`~polyret.rerank.BiEncoderReranker`) or a registered
+            reranker name; overrides ``config.guide``.
         name: Strategy name for provenance (presets pass theirs).
         **overrides: :class:`MiningConfig` fields replacing those of ``config``.
 
@@ -79,10 +79,12 @@ class HardNegativeMiner:
         self,
         config: MiningConfig | None = None,
         *,
-        guide: Reranker | Encoder | None = None,
+        guide: Reranker | Encoder | str | None = None,
         name: str = "custom",
         **overrides: Any,
     ) -> None:
+        if isinstance(guide, str):  # a registered reranker name: part of the config
+            overrides["guide"], guide = guide, None
         config = config or MiningConfig()
         self.config = replace(config, **overrides) if overrides else config
         self.name = name
@@ -190,7 +192,7 @@ def mine(
     corpus: Corpus,
     strategy: str | MiningConfig | Miner = "top-k",
     *,
-    guide: Reranker | Encoder | None = None,
+    guide: Reranker | Encoder | str | None = None,
     **overrides: Any,
 ) -> TrainingSet:
     """Mine hard negatives from ``run`` with a named strategy, a config or a miner.
@@ -202,7 +204,8 @@ def mine(
         corpus: The documents the run points into.
         strategy: A registered name (:data:`polyret.mine.miners`: ``"top-k"``,
             ``"nv-retriever"``, ``"sfr"``, ...), a :class:`MiningConfig` or a miner.
-        guide: A loaded guide model for the GISTEmbed filter.
+        guide: The guide of the GISTEmbed filter (a loaded reranker or encoder, or a
+            reranker name).
         **overrides: :class:`MiningConfig` fields (``num_negatives``, ``seed``, ...).
 
     Returns:
@@ -223,7 +226,7 @@ def mine(
 def resolve_miner(
     strategy: str | MiningConfig | Miner,
     *,
-    guide: Reranker | Encoder | None = None,
+    guide: Reranker | Encoder | str | None = None,
     **overrides: Any,
 ) -> Miner:
     """A miner from a registered name, a config or a miner (returned as is)."""

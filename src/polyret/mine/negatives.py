@@ -52,7 +52,7 @@ def mine_negatives(
     strategy: str | MiningConfig | Miner = DEFAULT_STRATEGY,
     *,
     k: int | None = None,
-    guide: Reranker | Encoder | None = None,
+    guide: Reranker | Encoder | str | None = None,
     show_progress: bool = False,
     **overrides: Any,
 ) -> TrainingSet:
@@ -69,7 +69,8 @@ def mine_negatives(
         strategy: A registered strategy name, a :class:`MiningConfig` or a miner.
         k: Documents retrieved per query (default: the strategy's ``depth``, else its
             ``max_rank`` + 1, else 100).
-        guide: A loaded guide model for the GISTEmbed filter.
+        guide: The guide of the GISTEmbed filter (a loaded reranker or encoder, or a
+            reranker name).
         show_progress: Progress bars while indexing and encoding.
         **overrides: :class:`MiningConfig` fields (``num_negatives``, ``seed``, ...).
 

@@ -51,11 +51,7 @@ def preset(name: str, **overrides: Any) -> HardNegativeMiner:
         >>> preset("piccolo", seed=3).config.num_negatives
         15
     """
-    guide = overrides.pop("guide", None)
-    if isinstance(guide, str):
-        overrides["guide"] = guide
-        guide = None
-    return HardNegativeMiner(PRESETS[name], guide=guide, name=name, **overrides)
+    return HardNegativeMiner(PRESETS[name], name=name, **overrides)
 
 
 def top_k(**overrides: Any) -> HardNegativeMiner:

@@ -1,0 +1,80 @@
+"""``polyret mine``: hard negatives for a training set, from any retriever."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from polyret.cli.app import app, console
+from polyret.errors import OutputExistsError
+from polyret.mine import DEFAULT_STRATEGY, mine_negatives, miners, pairs_from_qrels
+from polyret.types import TrainingSet
+
+
+@app.command("mine")
+def mine_command(
+    training_set: str = typer.Argument(
+        ...,
+        help="Training-set folder, .parquet or .jsonl; with --split, a collection (name or "
+        "BEIR folder) whose judged queries become (query, positive) pairs.",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Training-set folder to write."),
+    corpus: str = typer.Option(
+        None, help="Corpus to mine from (default with --split: the collection's)."
+    ),
+    retriever: str = typer.Option(
+        "dense", help="bm25, dense, hybrid, an index folder or a TREC run file."
+    ),
+    strategy: str = typer.Option(
+        DEFAULT_STRATEGY,
+        help="nv-retriever, sfr, piccolo, netease, arctic, gist, top-k, random-top-k, "
+        "rank-window, perc-pos, margin-pos, threshold, guide or dedup.",
+    ),
+    num_negatives: int = typer.Option(None, help="Negatives per row (default: the strategy's)."),
+    k: int = typer.Option(None, "-k", help="Documents retrieved per query."),
+    seed: int = typer.Option(None, help="Seed of random sampling (default: the strategy's)."),
+    guide: str = typer.Option(None, help="Guide reranker for the GISTEmbed filter."),
+    keep_short: bool = typer.Option(
+        False, help="Keep rows with fewer negatives than asked (default: drop them)."
+    ),
+    split: str = typer.Option(None, help="Make pairs from this split of a collection."),
+    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+) -> None:
+    """Mine hard negatives for every example and write the training set."""
+    if out.exists() and not overwrite:
+        raise OutputExistsError(out)
+    from polyret.datasets import corpus_from, load
+
+    if split is not None:
+        dataset = load(training_set)
+        queries, qrels = dataset.split(split)
+        documents = corpus_from(corpus) if corpus else dataset.corpus
+        examples = pairs_from_qrels(queries, qrels, documents)
+    else:
+        if corpus is None:
+            raise typer.BadParameter(
+                "--corpus is required with a training set", param_hint="corpus"
+            )
+        examples = TrainingSet.load(training_set)
+        documents = corpus_from(corpus)
+    miners.get(strategy)  # an unknown name fails before any retrieval
+    overrides: dict[str, Any] = {}
+    if num_negatives is not None:
+        overrides["num_negatives"] = num_negatives
+    if seed is not None:
+        overrides["seed"] = seed
+    if guide is not None:
+        overrides["guide"] = guide  # a reranker name
+    if keep_short:
+        overrides["short"] = "keep"
+    mined = mine_negatives(
+        examples, documents, retriever, strategy, k=k, show_progress=True, **overrides
+    )
+    mined.save(out, overwrite=overwrite)
+    step = mined.funnel[-1]
+    console.print(
+        f"mined {step['negatives']} negatives for {step['kept']} of {step['before']} examples "
+        f"({strategy}, {step['short']} short) → {out}"
+    )
