@@ -19,7 +19,7 @@ from polyret.curate.gecko import Gecko, fuse_rankings
 from polyret.curate.prompting import MALFORMED_QUERY, MalformedFilter, PromptSet, language_name
 from polyret.curate.swim_ir import SwimIR
 from polyret.errors import InvalidInputError
-from polyret.llm import LLMConfig, OpenAIClient
+from polyret.llm import LLMConfig, LLMError, OpenAIClient
 from polyret.llm.base import BaseLLMClient, UnsupportedError
 from polyret.types import Corpus, Queries, Run, TrainingSet
 from tests.curate.llm_server import FAST, FakeLLM, fault_schedule, make_query
@@ -69,6 +69,37 @@ def test_a_server_without_prompt_logprobs_is_unsupported_once(tmp_path: Path):
         assert server.calls == 1
     with pytest.raises(UnsupportedError):
         BaseLLMClient("m", LLMConfig()).loglikelihood("a", " b")
+
+
+class LocalScorer(BaseLLMClient):
+    """A backend with its own raw scorer (like the local transformers client)."""
+
+    def _loglikelihood(self, context: str, continuation: str) -> tuple[float, int]:
+        if "fail" in continuation:
+            raise LLMError("out of memory")
+        return -float(len(continuation.split())), 3
+
+
+class OwnLoglikelihood(BaseLLMClient):
+    """A backend that overrides loglikelihood itself."""
+
+    def loglikelihood(self, context: str, continuation: str) -> float:
+        if "fail" in continuation:
+            raise LLMError("out of memory")
+        return -2.0
+
+
+def test_loglikelihood_many_for_backends_with_their_own_scorer(tmp_path: Path):
+    pairs = [("c", " a b"), ("c", " fail")]
+    local = LocalScorer("m", LLMConfig(max_retries=0), cache=tmp_path / "c.sqlite")
+    assert local.loglikelihood_many(pairs, raise_on_error=False)[0] == -2.0
+    assert math.isnan(local.loglikelihood_many(pairs, raise_on_error=False)[1])
+    assert local.usage.cached == 1 and local.usage.failures == 2
+    own = OwnLoglikelihood("m", LLMConfig())
+    scores = own.loglikelihood_many(pairs, raise_on_error=False)
+    assert scores[0] == -2.0 and math.isnan(scores[1])
+    with pytest.raises(LLMError):
+        own.loglikelihood_many(pairs)
 
 
 # -------------------------------------------------------------------------------- SWIM-IR
@@ -236,6 +267,9 @@ def test_gecko_default_bm25_sees_the_whole_corpus_across_chunks(corpus: Corpus, 
         gen = load_generator("gecko", llm=client(server, tmp_path), candidates_corpus=corpus,
                              top_n=5, num_negatives=2)
         examples = generate(gen, docs, tmp_path / "out", chunk_size=2)
+        calls = server.calls
+        assert generate(gen, docs) == examples  # in one batch: the same rows, all cached
+        assert server.calls == calls
     assert gen.config["retriever"]["class"] == "BM25"
     assert gen.config["candidates"]["sha256"] == corpus.fingerprint()
     outside = set(corpus.ids) - set(docs.ids)

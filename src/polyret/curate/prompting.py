@@ -34,7 +34,8 @@ from polyret.curate.filtering import Verdict
 from polyret.errors import InvalidInputError
 from polyret.llm.base import LLMClient, LLMError, LLMResponse, UnsupportedError
 from polyret.llm.parsing import parse_json
-from polyret.types import Document, TrainingSet
+from polyret.text.langcodes import normalize_lang_code
+from polyret.types import UNKNOWN_LANG, Document, TrainingSet
 
 __all__ = [
     "MALFORMED_QUERY",
@@ -304,7 +305,8 @@ def score_continuations(
                     scores.append(math.nan)
         else:
             return [math.nan] * len(pairs), f"unavailable: {type(client).__name__} has none"
-    except (LLMError, NotImplementedError) as error:
+    except (LLMError, InvalidInputError, NotImplementedError) as error:
+        # InvalidInputError: e.g. a local encoder-decoder model, which cannot score text
         return [math.nan] * len(pairs), f"unavailable: {error}"
     failed = sum(math.isnan(s) for s in scores)
     if failed == len(scores):
@@ -429,7 +431,8 @@ class LLMGenerator(BaseGenerator):
             )
         super().__init__(replace(base, **overrides) if overrides else base, seed=seed)
         self.client = resolve_llm(llm)
-        self.langs = target_langs(langs)
+        given = target_langs(langs)
+        self.langs = tuple(dict.fromkeys(normalize_lang_code(g) for g in given)) if given else None
         self.prompts = PromptSet(self.name, prompts_dir)
         self._language_names = self.prompts.languages()
 
@@ -442,7 +445,10 @@ class LLMGenerator(BaseGenerator):
         }
 
     def language(self, code: str) -> str:
-        """The English name of a language code, as prompts name it."""
+        """The English name of a language code, as prompts name it (an undetermined
+        language is "the passage's language")."""
+        if code == UNKNOWN_LANG:
+            return "the passage's language"
         return language_name(code, self._language_names)
 
     # targets ------------------------------------------------------------------------------

@@ -306,29 +306,70 @@ class BaseLLMClient:
             show_progress,
         )
 
-    def loglikelihood(
-        self, context: str, continuation: str, *, raise_on_error: bool | None = None
-    ) -> float:
+    def loglikelihood(self, context: str, continuation: str) -> float:
         """``log P(continuation | context)``: the continuation's token log-probabilities summed.
 
         Served from the cache when scored before (its own key kind), retried like
         :meth:`chat`. Tokens are counted from the first one that starts at or after
         ``len(context)``; put the separating space at the start of ``continuation``.
+        Backends implement :meth:`_loglikelihood`.
 
         Args:
             context: The conditioning text (a prompt ending right before the continuation).
             continuation: The text to score.
-            raise_on_error: Override of ``config.raise_on_error`` for this call.
 
         Returns:
-            The log-likelihood (≤ 0), or ``nan`` when the request failed and errors are not
-            raised.
+            The log-likelihood (≤ 0), or ``nan`` when the request failed and
+            ``config.raise_on_error`` is false.
 
         Raises:
-            UnsupportedError: the backend cannot score text (raised even when
-                ``raise_on_error`` is false, since retrying or recording cannot help).
-            LLMError: the request failed after the retries and ``raise_on_error`` holds.
+            UnsupportedError: the backend cannot score text (raised whatever
+                ``raise_on_error`` says, since retrying or recording cannot help).
+            LLMError: the request failed after the retries and ``config.raise_on_error``.
         """
+        return self._scored(context, continuation, None)
+
+    def loglikelihood_many(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        *,
+        show_progress: bool = False,
+        raise_on_error: bool | None = None,
+    ) -> list[float]:
+        """:meth:`loglikelihood` of many ``(context, continuation)`` pairs, at most
+        ``config.max_concurrency`` in flight; results in input order.
+
+        Args:
+            pairs: ``(context, continuation)`` pairs.
+            show_progress: Progress bar over requests.
+            raise_on_error: Override of ``config.raise_on_error`` (``False``: ``nan`` for
+                a failed pair).
+
+        Raises:
+            UnsupportedError: the backend cannot score text.
+        """
+        if type(self).loglikelihood is BaseLLMClient.loglikelihood:
+            return self._map(
+                lambda pair: self._scored(pair[0], pair[1], raise_on_error),
+                list(pairs),
+                show_progress,
+            )
+        # a subclass with its own loglikelihood(context, continuation)
+        raising = self.config.raise_on_error if raise_on_error is None else raise_on_error
+
+        def one(pair: tuple[str, str]) -> float:
+            try:
+                return float(self.loglikelihood(*pair))
+            except UnsupportedError:
+                raise
+            except LLMError:
+                if raising:
+                    raise
+                return float("nan")
+
+        return self._map(one, list(pairs), show_progress)
+
+    def _scored(self, context: str, continuation: str, raise_on_error: bool | None) -> float:
         if self._no_loglikelihood is not None:
             raise UnsupportedError(self._no_loglikelihood)
         text = {"context": str(context), "continuation": str(continuation)}
@@ -354,26 +395,6 @@ class BaseLLMClient:
         if self.cache is not None:
             self.cache.put(key, {"logprob": logprob})
         return logprob
-
-    def loglikelihood_many(
-        self,
-        pairs: Sequence[tuple[str, str]],
-        *,
-        show_progress: bool = False,
-        raise_on_error: bool | None = None,
-    ) -> list[float]:
-        """:meth:`loglikelihood` of many ``(context, continuation)`` pairs, at most
-        ``config.max_concurrency`` in flight; results in input order (``nan`` for failures
-        when errors are not raised).
-
-        Raises:
-            UnsupportedError: the backend cannot score text.
-        """
-        return self._map(
-            lambda pair: self.loglikelihood(*pair, raise_on_error=raise_on_error),
-            list(pairs),
-            show_progress,
-        )
 
     # -- for subclasses ---------------------------------------------------------------
     def _request(self, messages: list[Message], params: dict[str, Any]) -> LLMResponse:
