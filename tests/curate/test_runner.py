@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from polyret.curate import BaseGenerator, Verdict, apply_filters, example_id, generate
 from polyret.curate.runner import _claim, _job_key
+from polyret.curate.runner import chunked as _chunked
 from polyret.curate.summary import funnel_markdown, funnel_rows
 from polyret.errors import OutputExistsError
 from polyret.types import Corpus, Document, TrainingSet
@@ -127,3 +129,18 @@ def test_funnel_counts_per_method_and_language(corpus: Corpus) -> None:
         "short": step["before"] - step["kept"]
     }
     assert "| random-words | de |" in funnel_markdown(filtered)
+
+
+def test_chunks_never_split_a_passage_group(xquad_r, tmp_path) -> None:
+    from polyret.curate import load_generator
+
+    corpus = xquad_r.corpus.filter(lang=["de", "th"])
+    ict = load_generator("ict", group_by=r"^(.*)_s\d+$")
+    chunks = _chunked(corpus, 7, ict.group_key)
+    assert sum(len(c) for c in chunks) == len(corpus)
+    for before, after in itertools.pairwise(chunks):
+        assert ict.group_key(before.ids[-1]) != ict.group_key(after.ids[0])
+    saved = generate(
+        load_generator("ict", group_by=r"^(.*)_s\d+$"), corpus, tmp_path / "o", chunk_size=7
+    )
+    assert saved == generate(ict, corpus)

@@ -61,7 +61,8 @@ def apply_filters(examples: TrainingSet, filters: Sequence[Filter]) -> TrainingS
     Returns:
         The kept rows; its ``funnel`` gains one step per filter:
         ``{"step": "filter", "filter": name, "config", "before", "kept",
-        "dropped": {reason: n}, "dropped_by": {method: {lang: n}}}``.
+        "dropped": {reason: n}, "dropped_by": {method: {lang: n}}}``; reasons are counted
+        without their parenthesized per-row details.
     """
     for flt in filters:
         verdict = flt.judge(examples)
@@ -77,9 +78,14 @@ def apply_filters(examples: TrainingSet, filters: Sequence[Filter]) -> TrainingS
             "config": flt.config,
             "before": len(examples),
             "kept": int(verdict.keep.sum()),
-            "dropped": dict(sorted(Counter(verdict.reasons[i] for i in dropped).items())),
+            "dropped": dict(sorted(Counter(_kind(verdict.reasons[i]) for i in dropped).items())),
             "dropped_by": {m: dict(sorted(c.items())) for m, c in sorted(by_method.items())},
         }
         log.info("filter %s: kept %d of %d", flt.name, step["kept"], step["before"])
         examples = examples.filter(verdict.keep, step)
     return examples
+
+
+def _kind(reason: str) -> str:
+    """A reason without its row-specific details: ``"copied (overlap 0.93)"`` → ``"copied"``."""
+    return reason.split(" (", 1)[0]

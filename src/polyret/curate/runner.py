@@ -16,6 +16,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -65,7 +66,7 @@ def generate(
     with file_lock(parts / "lock"):
         job = _job_key(generator, corpus)
         _claim(parts, job)
-        chunks = list(corpus.batches(chunk_size))
+        chunks = chunked(corpus, chunk_size, getattr(generator, "group_key", None))
         done = sum((parts / _shard_name(n)).is_file() for n in range(len(chunks)))
         if done:
             log.info("resuming %s: %d of %d chunks already done", out, done, len(chunks))
@@ -98,6 +99,28 @@ def generate(
         saved.save(out, overwrite=overwrite)
     shutil.rmtree(parts, ignore_errors=True)
     return result
+
+
+def chunked(
+    corpus: Corpus, size: int, group_key: Callable[[str], str | None] | None = None
+) -> list[Corpus]:
+    """Consecutive chunks of about ``size`` documents that never split a group.
+
+    Generators that make examples from several documents at once (ICT over the sentences
+    of one passage) name each document's group with ``group_key(doc_id)``; a chunk then
+    runs on to the end of the group it reached ``size`` in, so its output is the same as
+    that of one in-memory run. Groups must be contiguous in the corpus.
+    """
+    if group_key is None:
+        return list(corpus.batches(size))
+    keys = [group_key(doc_id) for doc_id in corpus.ids]
+    chunks, start = [], 0
+    for row in range(1, len(keys) + 1):
+        at_end = row == len(keys)
+        if at_end or (row - start >= size and (keys[row] is None or keys[row] != keys[row - 1])):
+            chunks.append(corpus.take(range(start, row)))
+            start = row
+    return chunks
 
 
 def _shard_name(number: int) -> str:

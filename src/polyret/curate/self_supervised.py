@@ -285,6 +285,11 @@ class InverseCloze(BaseGenerator):
         super().__init__(options, seed=seed)
         self._group = re.compile(group_by) if group_by else None
 
+    def group_key(self, doc_id: str) -> str | None:
+        """The passage a document belongs to in group mode (the runner never splits one)."""
+        match = self._group.search(doc_id) if self._group is not None else None
+        return None if match is None else match.group(1)
+
     # document mode ---------------------------------------------------------------------------
     def examples_for(self, doc: Document) -> list[dict[str, Any]]:
         sentences = [_Sentence(doc.text[s:e], (s, e), "") for s, e in split_sentences(doc.text)]
