@@ -244,6 +244,20 @@ class Promptagator(_FewShot):
         options: :class:`PromptagatorOptions`; keyword ``**overrides`` replace its fields.
         examples: The task's (query, passage) examples (overrides ``options.examples``).
 
+    Example:
+        >>> gen = Promptagator(llm={"model": "m", "base_url": "http://127.0.0.1:9"},
+        ...                    examples=[("who wrote faust", "Faust is a play by Goethe.")],
+        ...                    task="Given a question, retrieve passages that answer it.")
+        >>> passage = Document("d1", "Ulm liegt an der Donau.", lang="de")
+        >>> print(gen.prompt(gen.targets([passage])[0])[0])
+        Given a question, retrieve passages that answer it. Write the query in German.
+        <BLANKLINE>
+        Article: Faust is a play by Goethe.
+        Query: who wrote faust
+        <BLANKLINE>
+        Article: Ulm liegt an der Donau.
+        Query:
+
     References:
         Dai, Zhao, Ma, Luan, Ni, Lu, Bakalov, Guu, Hall and Chang, "Promptagator: Few-shot
         Dense Retrieval From 8 Examples", ICLR 2023, arXiv 2209.11755.

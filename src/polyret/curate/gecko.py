@@ -173,6 +173,14 @@ class Gecko(LLMGenerator):
         prompts_dir: A folder whose files replace the packaged templates.
         options: :class:`GeckoOptions`; keyword ``**overrides`` replace its fields.
 
+    Example:
+        >>> corpus = Corpus.from_dict({"d1": "Ulm liegt an der Donau.",
+        ...                            "d2": "Köln liegt am Rhein."}, lang="de")
+        >>> gen = Gecko(llm={"model": "m", "base_url": "http://127.0.0.1:9"},
+        ...             candidates_corpus=corpus, top_n=10)
+        >>> gen.config["retriever"]["class"], gen.config["candidates"]["documents"]
+        ('BM25', 2)
+
     References:
         Lee, Dai, Ren, Chen, Cer, Cole, Hui, Boratko et al., "Gecko: Versatile Text
         Embeddings Distilled from Large Language Models", arXiv 2403.20327.

@@ -86,9 +86,10 @@ class SwimIR(LLMGenerator):
     Example:
         >>> from polyret.curate import load_generator
         >>> gen = load_generator("swim-ir", llm={"model": "m", "base_url": "http://127.0.0.1:9"},
-        ...                      langs="de,sw", num_exemplars=2)
-        >>> gen.config["langs"], gen.config["prompts"]["files"]["swim-ir/ask.txt"][:4] != ""
-        (['de', 'sw'], True)
+        ...                      langs="de,sw")
+        >>> passage = Document("d1", "Der Rhein fließt nach Norden.", lang="de")
+        >>> gen.config["langs"], gen.config["llm"]["model"], gen.candidate_langs(passage)
+        (['de', 'sw'], 'm', ['sw'])
 
     References:
         Thakur, Ni, Hernández Ábrego, Wieting, Lin and Cer, "Leveraging LLMs for
