@@ -107,7 +107,7 @@ def filter_command(
     training_set: Path = typer.Argument(..., help="Training-set folder, .parquet or .jsonl."),
     out: Path = typer.Option(..., "--out", "-o", help="Filtered training-set folder."),
     steps: str = typer.Option(
-        "length,copy,langid,dedup", "--filters", help="Filters to apply, in order."
+        "malformed,length,copy,langid,dedup", "--filters", help="Filters to apply, in order."
     ),
     corpus: str = typer.Option(
         None, help="Corpus for the consistency filter's BM25 (its round-trip retrieval)."

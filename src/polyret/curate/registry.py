@@ -26,6 +26,7 @@ generators.add_lazy("gecko", "polyret.curate.gecko:Gecko")
 generators.add_lazy("promptagator", "polyret.curate.few_shot:Promptagator")
 generators.add_lazy("inpars", "polyret.curate.few_shot:InPars")
 
+filters.add_lazy("malformed", "polyret.curate.prompting:MalformedFilter")
 filters.add_lazy("length", "polyret.curate.filters:LengthFilter")
 filters.add_lazy("copy", "polyret.curate.filters:CopyFilter")
 filters.add_lazy("langid", "polyret.curate.filters:LanguageFilter")

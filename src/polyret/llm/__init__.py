@@ -11,6 +11,7 @@ from polyret.llm.base import (
     LLMError,
     LLMResponse,
     RetryableError,
+    UnsupportedError,
     Usage,
 )
 from polyret.llm.cache import SQLiteCache, cache_key
@@ -27,6 +28,7 @@ __all__ = [
     "OpenAIClient",
     "RetryableError",
     "SQLiteCache",
+    "UnsupportedError",
     "Usage",
     "cache_key",
     "client_from",
