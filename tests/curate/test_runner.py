@@ -122,8 +122,8 @@ def test_funnel_counts_per_method_and_language(corpus: Corpus) -> None:
     for lang in ("de", "zh", "ar"):
         lengths = np.array([len(q) for q, g in zip(queries, langs, strict=True) if g == lang])
         assert rows[lang]["generated"] == len(lengths)
-        assert rows[lang]["after short"] == int((lengths >= 12).sum())
-        assert rows[lang]["after short #2"] == int((lengths >= 16).sum())
+        assert rows[lang]["short"] == int((lengths >= 12).sum())
+        assert rows[lang]["short #2"] == int((lengths >= 16).sum())
     step = filtered.funnel[1]
     assert step["before"] == len(examples) and step["dropped"] == {
         "short": step["before"] - step["kept"]

@@ -13,8 +13,8 @@ def funnel_rows(examples: TrainingSet) -> list[dict[str, Any]]:
     """One row per (method, language): ``generated``, then rows left after each filter.
 
     Read from ``examples.funnel``: the ``generate`` steps' ``by_lang`` counts, minus each
-    ``filter`` step's ``dropped_by[method][lang]``. Filter columns are named
-    ``"after <filter>"`` (numbered when a filter appears twice).
+    ``filter`` step's ``dropped_by[method][lang]``. Each filter's column (named after it,
+    numbered when a filter appears twice) holds the rows left after it.
     """
     counts: dict[tuple[str, str], int] = {}
     columns: list[str] = []
@@ -26,7 +26,7 @@ def funnel_rows(examples: TrainingSet) -> list[dict[str, Any]]:
                 counts[key] = counts.get(key, 0) + n
                 table.setdefault(key, {})["generated"] = counts[key]
         elif step.get("step") == "filter":
-            name = f"after {step['filter']}"
+            name = str(step["filter"])
             if name in columns:
                 name = f"{name} #{sum(c.startswith(name) for c in columns) + 1}"
             columns.append(name)
@@ -42,7 +42,9 @@ def funnel_rows(examples: TrainingSet) -> list[dict[str, Any]]:
     return rows
 
 
-def funnel_table(examples: TrainingSet, title: str = "curation funnel") -> Table:
+def funnel_table(
+    examples: TrainingSet, title: str = "curation funnel: rows left after each filter"
+) -> Table:
     """:func:`funnel_rows` as a rich table."""
     rows = funnel_rows(examples)
     names = list(dict.fromkeys(key for row in rows for key in row if key != "kept %"))
