@@ -15,6 +15,7 @@ from polyret.cli import (  # noqa: F401
     models_cmd,
     rerank_cmd,
     retrieve_cmd,
+    train_cmd,
 )
 from polyret.cli.app import app, main
 
