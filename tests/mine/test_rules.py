@@ -214,3 +214,18 @@ def test_pool_matches_the_mined_negatives(dev_pairs, bm25_run, xquad_r):
     kept = pool.kept_pairs()
     assert all((ids.index(ex.id), d) in kept for ex in mined for d in ex.negative_ids)
     assert len(build_pool(dev_pairs, bm25_run, xquad_r.corpus)) == bm25_run.num_entries
+
+
+def test_depth_limits_candidates_but_not_the_positive_score(dev_pairs, bm25_run, xquad_r):
+    mined = mine(
+        dev_pairs, bm25_run, xquad_r.corpus, "perc-pos", depth=3, short="keep", dedup=False
+    )
+    deep = 0
+    for ex in mined:
+        if ex.id not in bm25_run or ex.positive_id not in bm25_run[ex.id]:
+            continue
+        ranked = list(bm25_run[ex.id])
+        assert ex.positive_score == pytest.approx(bm25_run[ex.id][ex.positive_id], abs=1e-5)
+        assert all(r <= 3 for r in ex.negative_ranks)
+        deep += ranked.index(ex.positive_id) >= 3
+    assert deep > 0

@@ -92,12 +92,13 @@ def build_pool(
 ) -> CandidatePool:
     """Flatten ``run`` (query ids = example ids) into a pool; positives are switched off.
 
+    Only the top ``depth`` documents become candidates, but a positive's score is read
+    from the whole run.
+
     Raises:
         InvalidInputError: a document of the run is not in ``corpus``.
     """
     run = Run.from_dict(run)
-    if depth is not None:
-        run = run.truncate(depth)
     n_rows = len(training_set)
     row_of = {example: i for i, example in enumerate(training_set.ids)}
     run_rows = np.fromiter(
@@ -119,7 +120,10 @@ def build_pool(
     in_run[row] = True
     own = doc == positive_doc[row]
     positive_score = np.full(n_rows, np.nan)
-    positive_score[row[own]] = scores[own]
+    positive_score[row[own]] = scores[own]  # read before the depth cut: a positive may lie below
+    if depth is not None:
+        top = rank <= depth
+        row, doc_ids, scores, rank, doc = row[top], doc_ids[top], scores[top], rank[top], doc[top]
     pool = CandidatePool(
         row=row,
         doc=doc,
