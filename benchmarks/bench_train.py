@@ -8,9 +8,9 @@ human questions) the training data is made **without any human query**:
 - negatives: drawn from the BM25 top-30 of each crop (the positive excluded), or none with
   topic-aware batches (``--group-by``: one article per batch, from the sentence ids).
 
-The base and the trained folder are evaluated by the same code: ``Dense(load_encoder(folder))``
-over the whole corpus, ``evaluate(run, qrels, ["ndcg@10"])`` per query language, on the test
-split (and dev). The dev split serves only for dev evaluation / early stopping.
+The base and the trained folder are evaluated by the same code (``Dense`` over the whole
+corpus with ``load_encoder("sentence-transformers", model=folder)``, then
+``evaluate(run, qrels, ["ndcg@10"])`` per query language) on the test split (and dev). The dev split serves only for dev evaluation / early stopping.
 
     nice .venv/bin/python benchmarks/bench_train.py --variant crop-bm25 --steps 150
 
@@ -43,9 +43,15 @@ ARTICLE = r"^([a-z]+_a\d+)_"
 
 
 def scores(folder: str | Path, data: Dataset, split: str) -> dict[str, Any]:
-    """nDCG@10 overall and per language of dense retrieval with ``folder`` on ``split``."""
+    """nDCG@10 overall and per language of dense retrieval with ``folder`` on ``split``.
+
+    Both the base and the trained folder go through the sentence-transformers backend
+    (float32 torch): a folder saved by sentence-transformers 6 writes its pooling config in a
+    format polyret's fast (ONNX) path does not read, and the comparison must use one path.
+    """
     queries, qrels = data.split(split)
-    dense = Dense(load_encoder(str(folder))).index(data.corpus)
+    encoder = load_encoder("sentence-transformers", model=str(folder), batch_size=64)
+    dense = Dense(encoder).index(data.corpus)
     report = evaluate(dense.search(queries, k=100), qrels, ["ndcg@10"], queries=queries)
     return {
         "mean": report.mean["ndcg@10"],
