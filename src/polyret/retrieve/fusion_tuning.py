@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from polyret.errors import InvalidInputError
-from polyret.evaluate import evaluate
+from polyret.evaluate.evaluate import evaluate
 from polyret.retrieve.fusion import FusionMethod, Normalization, fuse
 from polyret.types import Qrels, Run
 
