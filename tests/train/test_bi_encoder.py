@@ -117,3 +117,23 @@ def test_config_is_frozen_and_validated():
     with pytest.raises(ValueError, match="eval_steps"):
         BiEncoderConfig(early_stopping_patience=2)
     assert BiEncoderConfig(matryoshka_dims=(64, 384, 128)).matryoshka_dims == (384, 128, 64)
+
+
+@pytest.mark.slow
+def test_multilingual_e5_trains_with_frozen_embeddings(e5_folder, crops, tmp_path):
+    """The exported multilingual-e5-small: E5 prompts used in training and kept, word
+    embeddings frozen, the folder loads in polyret."""
+    from safetensors import safe_open
+
+    from polyret.encode import load_encoder
+
+    config = BiEncoderConfig(max_steps=2, batch_size=4, max_seq_length=32)
+    out = train_bi_encoder(crops.take(range(8)), e5_folder, tmp_path / "e5", config)
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["prefixes"] == {"query": "query: ", "passage": "passage: "}
+    name = "embeddings.word_embeddings.weight"
+    with safe_open(str(e5_folder / "model.safetensors"), "pt") as a:
+        with safe_open(str(out / "model.safetensors"), "pt") as b:
+            assert (a.get_tensor(name) == b.get_tensor(name)).all()
+    encoder = load_encoder(out)
+    assert encoder.query_prefix == "query: " and encoder.encode_queries(["Rhein"]).shape == (1, 384)
