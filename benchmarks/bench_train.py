@@ -1,21 +1,30 @@
-"""Fine-tuning multilingual-e5-small on label-free data: nDCG@10 per language before/after.
+"""Training on label-free data, measured on held-out human queries (embedded xquad-r).
 
-On the embedded xquad-r collection (2,378 sentences in 9 languages; dev 378 / test 1,809
-human questions) the training data is made **without any human query**:
+The collection: 2,378 sentences in 9 languages; dev 378 / test 1,809 human questions. The
+training data is made **without any human query**:
 
-- queries: ``polyret.curate``'s ``crop`` generator (a random span of each sentence is the
-  query, the whole sentence its positive);
-- negatives: drawn from the BM25 top-30 of each crop (the positive excluded), or none with
-  topic-aware batches (``--group-by``: one article per batch, from the sentence ids).
+- queries: ``polyret.curate``'s ``crop`` generator (a random span of 20–50 % of each
+  sentence is the query, the whole sentence its positive);
+- negatives: ``polyret.mine`` over a retriever's top ranks (the positive excluded), or
+  none with topic-aware batches (``--group-by``: rows of one article batched together).
 
-The base and the trained folder are evaluated by the same code (``Dense`` over the whole
-corpus with ``load_encoder("sentence-transformers", model=folder)``, then
-``evaluate(run, qrels, ["ndcg@10"])`` per query language) on the test split (and dev). The dev split serves only for dev evaluation / early stopping.
+``bi-encoder``: fine-tune multilingual-e5-small (word embeddings frozen) and compare nDCG@10
+per language before/after. Base and trained folder go through the same code: ``Dense`` over
+the whole corpus with ``load_encoder("sentence-transformers", model=folder)`` (float32
+torch; the fast ONNX path does not read the pooling config sentence-transformers 6 writes),
+then ``evaluate(run, qrels, ["ndcg@10"])`` per query language.
 
-    nice .venv/bin/python benchmarks/bench_train.py --variant crop-bm25 --steps 150
+``cross-encoder``: train a cross-encoder from multilingual-e5-small (fresh head) with mined
+negatives, and rerank the BM25 and dense top-``k`` of a fixed sample of test queries with
+the untrained and the trained model; the first stages themselves are the baselines.
 
-Results go to ``--out`` (default ``/tmp/polyret-bench-train``) as JSON, and a Markdown table
-is printed.
+The dev split serves only for dev evaluation / early stopping.
+
+    nice .venv/bin/python benchmarks/bench_train.py bi-encoder --group-by --steps 100
+    nice .venv/bin/python benchmarks/bench_train.py cross-encoder --steps 150
+
+Results go to ``--out`` (default ``/tmp/polyret-bench-train``) as JSON; Markdown tables are
+printed.
 """
 
 from __future__ import annotations
@@ -31,44 +40,45 @@ from typing import Any
 from polyret.curate import load_generator
 from polyret.datasets import load
 from polyret.encode import load_encoder
-from polyret.evaluate import evaluate
+from polyret.evaluate import Report, evaluate
+from polyret.mine import mine_negatives
 from polyret.models import default_model_path
 from polyret.retrieve import BM25, Dense
-from polyret.train import BiEncoderConfig, train_bi_encoder
-from polyret.train.refresh import negatives_from_run
-from polyret.types import Dataset, TrainingSet
+from polyret.train import (
+    BiEncoderConfig,
+    CrossEncoderConfig,
+    train_bi_encoder,
+    train_cross_encoder,
+)
+from polyret.types import Dataset, Queries, Run, TrainingSet
 
 log = logging.getLogger("bench_train")
 ARTICLE = r"^([a-z]+_a\d+)_"
 
 
-def scores(folder: str | Path, data: Dataset, split: str) -> dict[str, Any]:
-    """nDCG@10 overall and per language of dense retrieval with ``folder`` on ``split``.
+def st_encoder(folder: str | Path) -> Any:
+    return load_encoder("sentence-transformers", model=str(folder), batch_size=64)
 
-    Both the base and the trained folder go through the sentence-transformers backend
-    (float32 torch): a folder saved by sentence-transformers 6 writes its pooling config in a
-    format polyret's fast (ONNX) path does not read, and the comparison must use one path.
-    """
+
+def scores(folder: str | Path, data: Dataset, split: str) -> dict[str, Any]:
+    """nDCG@10 overall and per language of dense retrieval with ``folder`` on ``split``."""
     queries, qrels = data.split(split)
-    encoder = load_encoder("sentence-transformers", model=str(folder), batch_size=64)
-    dense = Dense(encoder).index(data.corpus)
-    report = evaluate(dense.search(queries, k=100), qrels, ["ndcg@10"], queries=queries)
+    dense = Dense(st_encoder(folder)).index(data.corpus)
+    return summary(evaluate(dense.search(queries, k=100), qrels, ["ndcg@10"], queries=queries))
+
+
+def summary(report: Report) -> dict[str, Any]:
     return {
         "mean": report.mean["ndcg@10"],
         "by_lang": {lang: v["ndcg@10"] for lang, v in report.by_lang.items()},
     }
 
 
-def training_set(data: Dataset, variant: str, seed: int) -> TrainingSet:
-    """Label-free training rows for ``variant``."""
-    crops = load_generator(
+def crops(data: Dataset, seed: int) -> TrainingSet:
+    """Label-free (query, positive) rows: a random span of each sentence → the sentence."""
+    return load_generator(
         "crop", per_doc=1, ratio_min=0.2, ratio_max=0.5, positive="document", seed=seed
     ).generate(data.corpus)
-    if variant.endswith("-bm25"):
-        bm25 = BM25().index(data.corpus)
-        run = bm25.search(crops.queries(), k=30)
-        crops = negatives_from_run(crops, run, data.corpus, num_negatives=1, top_k=30, seed=seed)
-    return crops
 
 
 def cpu_seconds() -> float:
@@ -76,36 +86,38 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--variant", default="crop-bm25", help="crop-bm25 | crop")
-    parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=2e-5)
-    parser.add_argument("--temperature", type=float, default=0.05)
-    parser.add_argument("--group-by", action="store_true", help="topic-aware (article) batches")
-    parser.add_argument("--max-seq-length", type=int, default=96)
-    parser.add_argument("--eval-steps", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/polyret-bench-train"))
-    parser.add_argument("--no-test", action="store_true", help="dev only")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    args.out.mkdir(parents=True, exist_ok=True)
-    data = load("xquad-r")
-    splits = ["dev"] if args.no_test else ["dev", "test"]
+def table(title: str, rows: dict[str, dict[str, Any]], delta_of: tuple[str, str] | None) -> None:
+    langs = sorted(next(iter(rows.values()))["by_lang"])
+    print(f"\n## {title}")
+    print("| model | mean | " + " | ".join(langs) + " |")
+    print("|---|---|" + "---|" * len(langs))
+    for label, s in rows.items():
+        cells = " | ".join(f"{s['by_lang'][lang]:.4f}" for lang in langs)
+        print(f"| {label} | {s['mean']:.4f} | {cells} |")
+    if delta_of:
+        after, before = rows[delta_of[0]], rows[delta_of[1]]
+        cells = " | ".join(
+            f"{after['by_lang'][lang] - before['by_lang'][lang]:+.4f}" for lang in langs
+        )
+        print(f"| delta | {after['mean'] - before['mean']:+.4f} | {cells} |")
 
+
+def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
+    splits = ["dev"] if args.no_test else ["dev", "test"]
     base_file = args.out / "base.json"
     if base_file.is_file():
         base = json.loads(base_file.read_text())
     else:
         base = {s: scores(default_model_path(), data, s) for s in ("dev", "test")}
         base_file.write_text(json.dumps(base, indent=1))
-
-    rows = training_set(data, args.variant, args.seed)
+    rows = crops(data, args.seed)
+    if args.negatives:
+        rows = mine_negatives(
+            rows, data.corpus, "bm25", "random-top-k", num_negatives=args.negatives, max_rank=30
+        )
     name = (
-        f"{args.variant}{'-grouped' if args.group_by else ''}-s{args.steps}-bs{args.batch_size}"
-        f"-lr{args.lr:g}-t{args.temperature:g}-seed{args.seed}"
+        f"bi-n{args.negatives}{'-grouped' if args.group_by else ''}-s{args.steps}"
+        f"-bs{args.batch_size}-lr{args.lr:g}-t{args.temperature:g}-seed{args.seed}"
     )
     config = BiEncoderConfig(
         max_steps=args.steps,
@@ -113,11 +125,11 @@ def main() -> None:
         learning_rate=args.lr,
         temperature=args.temperature,
         max_seq_length=args.max_seq_length,
+        num_negatives=args.negatives,
         group_by=ARTICLE if args.group_by else None,
         eval_steps=args.eval_steps,
         seed=args.seed,
         threads=2,
-        logging_steps=10,
     )
     started, cpu = time.perf_counter(), cpu_seconds()
     folder = train_bi_encoder(
@@ -128,32 +140,126 @@ def main() -> None:
         dev=data if args.eval_steps else None,
         overwrite=True,
     )
-    train_wall, train_cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     after = {s: scores(folder, data, s) for s in splits}
-    result = {
-        "name": name,
-        "rows": len(rows),
-        "config": config.model_dump(mode="json"),
-        "train_wall_s": round(train_wall, 1),
-        "train_cpu_s": round(train_cpu, 1),
-        "base": base,
-        "after": after,
-    }
-    (args.out / f"{name}.json").write_text(json.dumps(result, indent=1))
+    result = {"name": name, "rows": len(rows), "config": config.model_dump(mode="json")}
+    result |= {"train_wall_s": round(wall, 1), "train_cpu_s": round(cpu, 1)}
+    (args.out / f"{name}.json").write_text(json.dumps({**result, "base": base, "after": after}))
     for split in splits:
-        langs = sorted(base[split]["by_lang"])
-        print(
-            f"\n## {name}: {split} nDCG@10 (train {train_wall:.0f} s wall, {train_cpu:.0f} s CPU)"
-        )
-        print("| model | mean | " + " | ".join(langs) + " |")
-        print("|---|---|" + "---|" * len(langs))
-        for label, s in (("base", base[split]), ("trained", after[split])):
-            cells = " | ".join(f"{s['by_lang'][lang]:.4f}" for lang in langs)
-            print(f"| {label} | {s['mean']:.4f} | {cells} |")
-        delta = " | ".join(
-            f"{after[split]['by_lang'][lang] - base[split]['by_lang'][lang]:+.4f}" for lang in langs
-        )
-        print(f"| delta | {after[split]['mean'] - base[split]['mean']:+.4f} | {delta} |")
+        title = f"{name}: {split} nDCG@10 (train {wall:.0f} s wall, {cpu:.0f} s CPU)"
+        table(title, {"base": base[split], "trained": after[split]}, ("trained", "base"))
+
+
+def sample_queries(queries: Queries, per_lang: int) -> Queries:
+    """The first ``per_lang`` test queries of each language (a fixed, documented sample)."""
+    keep: list[str] = []
+    for lang in sorted(queries.languages()):
+        keep += queries.filter(lang=lang).ids[:per_lang]
+    return queries.filter(ids=keep)
+
+
+def cross_encoder(args: argparse.Namespace, data: Dataset) -> None:
+    from polyret.rerank import CrossEncoderReranker
+
+    name = f"ce-{args.loss}-n{args.negatives}-s{args.steps}-bs{args.batch_size}-lr{args.lr:g}"
+    queries, qrels = data.split("test")
+    queries = sample_queries(queries, args.per_lang)
+    firsts_file = args.out / "ce-first-stages.json"
+    if firsts_file.is_file():
+        firsts = {n: Run.from_dict(r) for n, r in json.loads(firsts_file.read_text()).items()}
+    else:
+        firsts = {
+            "bm25": BM25().index(data.corpus).search(queries, k=args.k),
+            "dense": Dense(st_encoder(default_model_path()))
+            .index(data.corpus)
+            .search(queries, k=args.k),
+        }
+        firsts_file.write_text(json.dumps({n: r.to_dict() for n, r in firsts.items()}))
+    rows = mine_negatives(
+        crops(data, args.seed),
+        data.corpus,
+        args.miner_retriever,
+        args.miner,
+        num_negatives=args.negatives,
+    )
+    config = CrossEncoderConfig(
+        loss=args.loss,
+        max_steps=args.steps,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        max_seq_length=args.max_seq_length,
+        seed=args.seed,
+        threads=2,
+    )
+    started, cpu = time.perf_counter(), cpu_seconds()
+    folder = train_cross_encoder(
+        rows, "multilingual-e5-small", args.out / name, config, overwrite=True
+    )
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    results: dict[str, dict[str, Any]] = {}
+    for first, run in firsts.items():
+        results[first] = summary(evaluate(run, qrels, ["ndcg@10"], queries=queries))
+        models = {"trained": folder}
+        if not args.skip_untrained:
+            models["untrained"] = _untrained(args.out, args.seed)
+        for label, model in models.items():
+            reranker = CrossEncoderReranker(model, batch_size=32)
+            reranked = reranker.rerank(queries, run, data.corpus, k=args.k)
+            results[f"{first} → {label} CE"] = summary(
+                evaluate(reranked, qrels, ["ndcg@10"], queries=queries)
+            )
+    info = {"name": name, "rows": len(rows), "config": config.model_dump(mode="json")}
+    info |= {"train_wall_s": round(wall, 1), "train_cpu_s": round(cpu, 1), "results": results}
+    (args.out / f"{name}.json").write_text(json.dumps(info, indent=1))
+    title = (
+        f"{name}: test nDCG@10, {len(queries)} queries ({args.per_lang}/language), "
+        f"top-{args.k} reranked (train {wall:.0f} s wall, {cpu:.0f} s CPU)"
+    )
+    table(title, results, None)
+
+
+def _untrained(out: Path, seed: int) -> Path:
+    """multilingual-e5-small with a fresh (seeded, random) head, saved once."""
+    folder = out / f"ce-untrained-seed{seed}"
+    if not (folder / "config.json").is_file():
+        from sentence_transformers.cross_encoder import CrossEncoder
+        from transformers import set_seed
+
+        set_seed(seed)
+        CrossEncoder(str(default_model_path()), num_labels=1, device="cpu").save(str(folder))
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("experiment", choices=["bi-encoder", "cross-encoder"])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--temperature", type=float, default=0.05)
+    parser.add_argument("--negatives", type=int, default=0, help="mined negatives per row")
+    parser.add_argument("--group-by", action="store_true", help="topic-aware (article) batches")
+    parser.add_argument("--max-seq-length", type=int, default=64)
+    parser.add_argument("--eval-steps", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-test", action="store_true", help="bi-encoder: dev only")
+    parser.add_argument("--loss", default="listwise", help="cross-encoder: listwise or bce")
+    parser.add_argument("--miner", default="random-top-k", help="cross-encoder: mine strategy")
+    parser.add_argument("--miner-retriever", default="bm25", help="cross-encoder: bm25, dense")
+    parser.add_argument("--k", type=int, default=10, help="cross-encoder: documents reranked")
+    parser.add_argument("--per-lang", type=int, default=50, help="cross-encoder: test queries")
+    parser.add_argument("--skip-untrained", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/polyret-bench-train"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    for noisy in ("faiss.loader", "bm25s", "sentence_transformers.base.model"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = load("xquad-r")
+    if args.experiment == "bi-encoder":
+        bi_encoder(args, data)
+    else:
+        cross_encoder(args, data)
 
 
 if __name__ == "__main__":

@@ -103,9 +103,9 @@ def train_cross_encoder(
     common.set_threads(config)
     set_seed(config.seed)  # the fresh head's initialization
     model = CrossEncoder(base_ref, num_labels=1, device="cpu")
-    saved_max_length = model.max_length
+    saved_max_length = model.max_seq_length
     if config.max_seq_length:
-        model.max_length = config.max_seq_length
+        model.max_seq_length = config.max_seq_length
     frozen = common.freeze_word_embeddings(model) if config.freeze_word_embeddings else []
     table = cross_encoder_table(training_set, config)
     extra: dict[str, Any] = {}
@@ -133,7 +133,7 @@ def train_cross_encoder(
     )
     log.info("training a cross-encoder from %s on %d rows (%s)", base_ref, len(table), config.loss)
     summary = common.run_training(trainer, last, has_dev=dev is not None)
-    model.max_length = saved_max_length
+    model.max_seq_length = saved_max_length
     return common.finish(
         model,
         out,

@@ -7,6 +7,15 @@ between rounds: round ``r`` trains ``steps_per_round`` steps starting from round
 model, on negatives re-mined by that model. The re-miner is a plain callable
 ``remine(model_folder, training_set) -> TrainingSet``, so any miner (``polyret.mine``) plugs
 in; :class:`DenseRemine` is the simple default (dense top-k, random draw, positive excluded).
+A published recipe from ``polyret.mine`` plugs in the same way::
+
+    from polyret.encode import load_encoder
+    from polyret.mine import mine_negatives
+
+    def remine(folder, rows):
+        return mine_negatives(rows, corpus, load_encoder(folder), "nv-retriever")
+
+    train_with_refresh(rows, "multilingual-e5-small", "out", remine=remine)
 """
 
 from __future__ import annotations
