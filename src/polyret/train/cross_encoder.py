@@ -183,7 +183,7 @@ def cross_encoder_table(training_set: TrainingSet, config: CrossEncoderConfig) -
         {
             "query": queries,
             "document": documents,
-            "label": pa.array(labels, pa.float32()).cast(pa.float64()),
+            "label": pa.array(labels, pa.float64()),
         }
     )
 
