@@ -6,7 +6,8 @@ training data is made **without any human query**:
 - queries: ``polyret.curate``'s ``crop`` generator (a random span of 20–50 % of each
   sentence is the query, the whole sentence its positive);
 - negatives: ``polyret.mine`` over a retriever's top ranks (the positive excluded), or
-  none with topic-aware batches (``--group-by``: rows of one article batched together).
+  none with topic-aware batches (``--group-by article|paragraph``: the rows of one topic
+  are batched together, so in-batch negatives come from the same article or paragraph).
 
 ``bi-encoder``: fine-tune multilingual-e5-small (word embeddings frozen) and compare nDCG@10
 per language before/after. Base and trained folder go through the same code: ``Dense`` over
@@ -20,7 +21,7 @@ the untrained and the trained model; the first stages themselves are the baselin
 
 The dev split serves only for dev evaluation / early stopping.
 
-    nice .venv/bin/python benchmarks/bench_train.py bi-encoder --group-by --steps 100
+    nice .venv/bin/python benchmarks/bench_train.py bi-encoder --group-by article --steps 100
     nice .venv/bin/python benchmarks/bench_train.py cross-encoder --steps 150
 
 Results go to ``--out`` (default ``/tmp/polyret-bench-train``) as JSON; Markdown tables are
@@ -53,7 +54,7 @@ from polyret.train import (
 from polyret.types import Dataset, Queries, Run, TrainingSet
 
 log = logging.getLogger("bench_train")
-ARTICLE = r"^([a-z]+_a\d+)_"
+GROUPS = {"article": r"^([a-z]+_a\d+)_", "paragraph": r"^([a-z]+_a\d+_p\d+)_"}
 
 
 def st_encoder(folder: str | Path) -> Any:
@@ -116,7 +117,7 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
             rows, data.corpus, "bm25", "random-top-k", num_negatives=args.negatives, max_rank=30
         )
     name = (
-        f"bi-n{args.negatives}{'-grouped' if args.group_by else ''}-s{args.steps}"
+        f"bi-n{args.negatives}{'-' + args.group_by if args.group_by else ''}-s{args.steps}"
         f"-bs{args.batch_size}-lr{args.lr:g}-t{args.temperature:g}-seed{args.seed}"
     )
     config = BiEncoderConfig(
@@ -126,7 +127,7 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
         temperature=args.temperature,
         max_seq_length=args.max_seq_length,
         num_negatives=args.negatives,
-        group_by=ARTICLE if args.group_by else None,
+        group_by=GROUPS[args.group_by] if args.group_by else None,
         eval_steps=args.eval_steps,
         seed=args.seed,
         threads=2,
@@ -238,7 +239,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--temperature", type=float, default=0.05)
     parser.add_argument("--negatives", type=int, default=0, help="mined negatives per row")
-    parser.add_argument("--group-by", action="store_true", help="topic-aware (article) batches")
+    parser.add_argument("--group-by", choices=sorted(GROUPS), help="topic-aware batches")
     parser.add_argument("--max-seq-length", type=int, default=64)
     parser.add_argument("--eval-steps", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)

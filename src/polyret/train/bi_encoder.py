@@ -177,7 +177,7 @@ def fit_sentence_transformer(
     log.info("training %s (%s) from %s on %d rows", kind, config.loss, base_ref, table.num_rows)
     summary = common.run_training(trainer, last, has_dev=dev is not None)
     model.max_seq_length = saved_max_length
-    if query_prefix or passage_prefix:
+    if query_prefix or passage_prefix or model.prompts:  # the prompts it was trained with
         model.prompts = {**model.prompts, "query": query_prefix, "passage": passage_prefix}
     return common.finish(
         model,
