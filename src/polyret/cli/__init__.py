@@ -14,6 +14,7 @@ from polyret.cli import (  # noqa: F401
     mine_cmd,
     models_cmd,
     rerank_cmd,
+    report_cmd,
     retrieve_cmd,
     train_cmd,
 )
