@@ -50,7 +50,7 @@ border-bottom:2px solid var(--line)}
 td.num,th.num{text-align:right}
 tbody th{text-align:left;font-weight:600}
 tbody tr:nth-child(even){background:color-mix(in srgb,var(--panel) 60%,transparent)}
-tr.total td{border-top:2px solid var(--line);font-weight:500}
+tr.total td,tr.total th{border-top:2px solid var(--line)}
 td b{font-weight:700}
 .sig{font-size:.85em;margin-left:3px}.sig.up{color:var(--up)}.sig.down{color:var(--down)}
 .p{color:var(--muted);font-size:.8em;margin-left:2px}
@@ -75,7 +75,8 @@ border:1px solid var(--line)}
 .tag.reused{color:var(--muted)}.tag.computed{color:var(--accent);border-color:var(--accent)}
 .notes{border-left:3px solid var(--down);padding-left:10px}
 footer{margin-top:40px;color:var(--muted);font-size:.85rem}
-@media (max-width:560px){body{font-size:14px}main{padding:14px 10px}.grid2{display:block}}
+@media (max-width:560px){body{font-size:14px}main{padding:14px 10px}.grid2{display:block}
+th,td{padding:4px 6px}}
 @media print{nav{display:none}}
 """.strip()
 
