@@ -82,6 +82,16 @@ def crops(data: Dataset, seed: int) -> TrainingSet:
     ).generate(data.corpus)
 
 
+def dev_questions(data: Dataset) -> TrainingSet:
+    """NOT label-free: the human dev questions and their judged sentences. A diagnostic only
+    (how much can this model and recipe gain from in-domain supervision?); test stays unseen.
+    """
+    from polyret.mine import pairs_from_qrels
+
+    queries, qrels = data.split("dev")
+    return pairs_from_qrels(queries, qrels, data.corpus)
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -111,13 +121,14 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
     else:
         base = {s: scores(default_model_path(), data, s) for s in ("dev", "test")}
         base_file.write_text(json.dumps(base, indent=1))
-    rows = crops(data, args.seed)
+    rows = crops(data, args.seed) if args.data == "crops" else dev_questions(data)
     if args.negatives:
         rows = mine_negatives(
             rows, data.corpus, "bm25", "random-top-k", num_negatives=args.negatives, max_rank=30
         )
     name = (
-        f"bi-n{args.negatives}{'-' + args.group_by if args.group_by else ''}-s{args.steps}"
+        f"bi-{args.data}-n{args.negatives}{'-' + args.group_by if args.group_by else ''}"
+        f"-s{args.steps}"
         f"-bs{args.batch_size}-lr{args.lr:g}-t{args.temperature:g}-seed{args.seed}"
     )
     config = BiEncoderConfig(
@@ -182,6 +193,7 @@ def cross_encoder(args: argparse.Namespace, data: Dataset) -> None:
         args.miner_retriever,
         args.miner,
         num_negatives=args.negatives,
+        max_rank=30,
     )
     config = CrossEncoderConfig(
         loss=args.loss,
@@ -239,6 +251,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--temperature", type=float, default=0.05)
     parser.add_argument("--negatives", type=int, default=0, help="mined negatives per row")
+    parser.add_argument(
+        "--data", choices=["crops", "dev-questions"], default="crops", help="bi-encoder rows"
+    )
     parser.add_argument("--group-by", choices=sorted(GROUPS), help="topic-aware batches")
     parser.add_argument("--max-seq-length", type=int, default=64)
     parser.add_argument("--eval-steps", type=int, default=0)
