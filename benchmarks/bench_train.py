@@ -38,10 +38,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from polyret.curate import load_generator
 from polyret.datasets import load
 from polyret.encode import load_encoder
-from polyret.evaluate import Report, evaluate
+from polyret.evaluate import Report, evaluate, randomization_test
 from polyret.mine import mine_negatives
 from polyret.models import default_model_path
 from polyret.retrieve import BM25, Dense
@@ -72,7 +74,18 @@ def summary(report: Report) -> dict[str, Any]:
     return {
         "mean": report.mean["ndcg@10"],
         "by_lang": {lang: v["ndcg@10"] for lang, v in report.by_lang.items()},
+        "per_query": {q: v["ndcg@10"] for q, v in report.per_query.items()},
     }
+
+
+def p_value(after: dict[str, Any], before: dict[str, Any]) -> float | None:
+    """Paired randomization test of the mean nDCG@10 difference (None without per-query)."""
+    if "per_query" not in after or "per_query" not in before:
+        return None
+    ids = sorted(after["per_query"])
+    a = np.array([after["per_query"][q] for q in ids])
+    b = np.array([before["per_query"][q] for q in ids])
+    return float(randomization_test(a, b))
 
 
 def crops(data: Dataset, seed: int) -> TrainingSet:
@@ -111,6 +124,9 @@ def table(title: str, rows: dict[str, dict[str, Any]], delta_of: tuple[str, str]
             f"{after['by_lang'][lang] - before['by_lang'][lang]:+.4f}" for lang in langs
         )
         print(f"| delta | {after['mean'] - before['mean']:+.4f} | {cells} |")
+        p = p_value(after, before)
+        if p is not None:
+            print(f"\npaired randomization test of the mean delta: p = {p:.3f}")
 
 
 def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
