@@ -245,6 +245,9 @@ def cross_encoder(args: argparse.Namespace, data: Dataset) -> None:
         f"top-{args.k} reranked (train {wall:.0f} s wall, {cpu:.0f} s CPU)"
     )
     table(title, results, None)
+    for first in firsts:
+        p = p_value(results[f"{first} → trained CE"], results[first])
+        print(f"{first} → trained CE vs {first}: paired randomization test p = {p:.3f}")
 
 
 def _untrained(out: Path, seed: int) -> Path:
