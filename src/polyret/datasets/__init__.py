@@ -1,6 +1,25 @@
-"""Named collections: the embedded demo collection and any BEIR folder on disk."""
+"""Named collections: the embedded demo collection, any BEIR folder on disk, and adapters for
+ir_datasets (``irds:...``) and Hugging Face datasets in BEIR layout (``hf:...``)."""
 
+from polyret.datasets.adapters import (
+    DatasetNotAvailableError,
+    HFLayout,
+    from_hf,
+    from_ir_datasets,
+    load_uri,
+)
 from polyret.datasets.catalogue import DatasetInfo, list_datasets, load
 from polyret.datasets.sources import corpus_from, queries_from
 
-__all__ = ["DatasetInfo", "corpus_from", "list_datasets", "load", "queries_from"]
+__all__ = [
+    "DatasetInfo",
+    "DatasetNotAvailableError",
+    "HFLayout",
+    "corpus_from",
+    "from_hf",
+    "from_ir_datasets",
+    "list_datasets",
+    "load",
+    "load_uri",
+    "queries_from",
+]

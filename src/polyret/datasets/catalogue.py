@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from polyret.datasets.adapters import is_uri, load_uri
 from polyret.errors import InvalidInputError, UnknownNameError
 from polyret.io import read_beir
 from polyret.types import Dataset
@@ -41,7 +42,11 @@ def list_datasets() -> list[DatasetInfo]:
 
 
 def load(name: str) -> Dataset:
-    """Load a catalogue collection by name, or any BEIR folder by path.
+    """Load a catalogue collection by name, any BEIR folder by path, or an adapter URI.
+
+    ``irds:<ir_datasets id>`` and ``hf:<Hugging Face dataset>`` (with ``?key=value``
+    options) go to :func:`~polyret.datasets.from_ir_datasets` and
+    :func:`~polyret.datasets.from_hf`; see :mod:`polyret.datasets.adapters`.
 
     Example:
         >>> dataset = load("xquad-r")
@@ -53,6 +58,8 @@ def load(name: str) -> Dataset:
     """
     if name in _EMBEDDED:
         return _load_cached(name)
+    if is_uri(name):
+        return load_uri(name)
     path = Path(name).expanduser()
     if path.is_dir():
         return read_beir(path)
