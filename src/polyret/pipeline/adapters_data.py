@@ -1,0 +1,169 @@
+"""Adapters of the data and training stages: dataset, generate, filter, mine, train-*.
+
+Each is a thin wrapper over the public function of its package; ``out`` is an empty
+folder that becomes the stage folder when the adapter returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from polyret.pipeline.context import StageContext
+from polyret.pipeline.schema import (
+    DatasetStage,
+    FilterStage,
+    GenerateStage,
+    MineStage,
+    TrainBiEncoderStage,
+    TrainCrossEncoderStage,
+)
+from polyret.types import Dataset, Qrels
+
+
+def run_dataset(stage: DatasetStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """Load a catalogue collection or BEIR folder, optionally cut down, as a BEIR folder."""
+    from polyret.datasets import load
+    from polyret.io import write_beir
+
+    p = stage.params
+    data = load(p.source)
+    corpus, queries = data.corpus, data.queries
+    if p.langs:
+        corpus, queries = corpus.filter(lang=p.langs), queries.filter(lang=p.langs)
+    documents = set(corpus.ids)
+    langs = dict(zip(queries.ids, queries.langs, strict=True))
+    qrels: dict[str, Qrels] = {}
+    for split, judged in sorted(data.qrels.items()):
+        kept: dict[str, dict[str, int]] = {}
+        per_lang: dict[str, int] = {}
+        for query_id in judged:
+            lang = langs.get(query_id)
+            docs = {d: r for d, r in judged[query_id].items() if d in documents}
+            if lang is None or not docs:
+                continue
+            if p.max_queries is not None:
+                if per_lang.get(lang, 0) >= p.max_queries:
+                    continue
+                per_lang[lang] = per_lang.get(lang, 0) + 1
+            kept[query_id] = docs
+        qrels[split] = Qrels.from_dict(kept)
+    if p.langs or p.max_queries:
+        queries = queries.filter(ids={q for judged in qrels.values() for q in judged})
+    write_beir(Dataset(data.name, corpus, queries, qrels), out, overwrite=True)
+    return {"documents": len(corpus), "queries": {s: len(q) for s, q in qrels.items()}}
+
+
+def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """:func:`polyret.curate.generate` over the corpus (resumable chunks, saved atomically)."""
+    from polyret.curate import generate, load_generator
+
+    p = stage.params
+    options = {**p.options, "seed": ctx.seed}
+    if p.llm is not None:
+        from polyret.llm import client_from
+        from polyret.paths import cache_root
+
+        answers = cache_root() / "llm" / "answers.sqlite"
+        answers.parent.mkdir(parents=True, exist_ok=True)
+        options["llm"] = client_from(p.llm, p.llm_model, cache=answers)
+    corpus = ctx.dataset().corpus
+    if p.langs:
+        corpus = corpus.filter(lang=p.langs)
+    if p.limit is not None:
+        corpus = corpus.take(range(min(p.limit, len(corpus))))
+    examples = generate(
+        load_generator(p.method, **options), corpus, out, chunk_size=p.chunk_size, overwrite=True
+    )
+    return {"examples": len(examples), "documents": len(corpus)}
+
+
+def run_filter(stage: FilterStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """:func:`polyret.curate.apply_filters`; the consistency filter gets the dataset's corpus."""
+    from polyret.curate import apply_filters, load_filter
+
+    chain = []
+    for spec in stage.params.filters:
+        options = dict(spec.options)
+        if spec.name == "consistency" and not {"corpus", "index", "retriever"} & set(options):
+            options["corpus"] = ctx.dataset().corpus
+        chain.append(load_filter(spec.name, **options))
+    examples = ctx.training_set()
+    kept = apply_filters(examples, chain)
+    kept.save(out, overwrite=True)
+    return {"before": len(examples), "kept": len(kept)}
+
+
+def run_mine(stage: MineStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """:func:`polyret.mine.mine_negatives` from the ``index`` input or a named retriever."""
+    from polyret.mine import mine_negatives
+
+    p = stage.params
+    retriever = ctx.index() if ctx.has("index") else p.retriever
+    overrides = {**p.overrides(), "seed": ctx.seed}
+    examples = ctx.training_set()
+    mined = mine_negatives(
+        examples, ctx.dataset().corpus, retriever, p.strategy, k=p.k, **overrides
+    )
+    mined.save(out, overwrite=True)
+    return {"before": len(examples), "kept": len(mined)}
+
+
+def run_train_bi_encoder(
+    stage: TrainBiEncoderStage, ctx: StageContext, out: Path
+) -> dict[str, Any]:
+    """:func:`polyret.train.train_bi_encoder`; the stage folder is the trained model."""
+    from polyret.train import train_bi_encoder
+
+    p = stage.params
+    dev = ctx.dataset() if p.dev_eval else None
+    train_bi_encoder(ctx.training_set(), p.base, out, p.train_config(ctx.seed or 0), dev=dev)
+    return settle_model_folder(out)
+
+
+def run_train_cross_encoder(
+    stage: TrainCrossEncoderStage, ctx: StageContext, out: Path
+) -> dict[str, Any]:
+    """:func:`polyret.train.train_cross_encoder`; the stage folder is the trained model."""
+    from polyret.train import train_cross_encoder
+
+    p = stage.params
+    dev = ctx.dataset() if p.dev_eval else None
+    train_cross_encoder(ctx.training_set(), p.base, out, p.train_config(ctx.seed or 0), dev=dev)
+    return settle_model_folder(out)
+
+
+_TRAINING_TIME = re.compile(r"^### Training Time\n(?:(?!#).*\n)*", re.MULTILINE)
+
+
+def settle_model_folder(folder: Path) -> dict[str, Any]:
+    """Make a trained model folder a function of its content, not of when it was written.
+
+    - The model card's "Training Time" section (wall time: it differs between identical
+      runs) is removed; the time stays in ``provenance.json``.
+    - Large files (the weights) get an mtime derived from their sha256: polyret's model
+      fingerprint reads (size, mtime) of large files, so two runs that trained the same
+      weights get the same fingerprint, and different weights a different one.
+
+    Returns:
+        ``{"weights": {file: sha256}}`` for the provenance.
+    """
+    card = folder / "README.md"
+    if card.is_file():
+        text = card.read_text(encoding="utf-8")
+        card.write_text(_TRAINING_TIME.sub("", text), encoding="utf-8")
+    hashes = {}
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if file.stat().st_size < 1 << 16:
+            continue
+        digest = hashlib.sha256()
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+        hashes[str(file.relative_to(folder))] = digest.hexdigest()
+        stamp = 1_000_000_000 + int(digest.hexdigest()[:7], 16)  # 2001-09-09 + < 8.5 years
+        os.utime(file, (stamp, stamp))
+    return {"weights": hashes}

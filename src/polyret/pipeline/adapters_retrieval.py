@@ -1,0 +1,145 @@
+"""Adapters of the retrieval stages: index-bm25, index-dense, retrieve, fuse, rerank, evaluate.
+
+Each is a thin wrapper over the public function of its package; ``out`` is an empty
+folder that becomes the stage folder when the adapter returns. Runs are TREC files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from polyret.io import atomic_write, write_trec_run
+from polyret.pipeline.context import RUN_FILE, StageContext, write_encoder_spec
+from polyret.pipeline.schema import (
+    EvaluateStage,
+    FuseStage,
+    IndexBM25Stage,
+    IndexDenseStage,
+    RerankStage,
+    RetrieveStage,
+)
+
+EVALUATION_FILE = "evaluation.json"
+
+
+def run_index_bm25(stage: IndexBM25Stage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """:class:`polyret.retrieve.BM25` over the corpus, saved."""
+    from polyret.retrieve import BM25
+
+    bm25 = BM25(**stage.params.options()).index(ctx.dataset().corpus)
+    bm25.save(out, overwrite=True)
+    return {"documents": bm25.num_documents}
+
+
+def run_index_dense(stage: IndexDenseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """:class:`polyret.retrieve.Dense` over the corpus with a named encoder or a trained one."""
+    from polyret.retrieve import Dense, DenseConfig
+
+    p = stage.params
+    ref = str(ctx.input_dir("encoder")) if ctx.has("encoder") else str(p.encoder)
+    encoder = ctx.encoder({"encoder": ref, "options": p.encoder_options})
+    dense = Dense(encoder, DenseConfig(**p.dense_options())).index(ctx.dataset().corpus)
+    dense.save(out, overwrite=True)
+    write_encoder_spec(out, ref, p.encoder_options)
+    return {"documents": dense.num_documents, "encoder": encoder.name}
+
+
+def run_retrieve(stage: RetrieveStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """Search the queries of the given splits (one call) and write ``run.trec``."""
+    p = stage.params
+    queries = ctx.queries_of(p.splits)
+    run = ctx.index().search(queries, k=p.k)
+    write_trec_run(run, out / RUN_FILE)
+    return {"queries": len(run)}
+
+
+def run_fuse(stage: FuseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """:func:`polyret.retrieve.fuse`, or :func:`~polyret.retrieve.tune_fusion` on a split."""
+    from polyret.retrieve import fuse, tune_fusion
+
+    p = stage.params
+    names = list(stage.inputs.runs)
+    runs = [ctx.run("runs", n) for n in range(len(names))]
+    info: dict[str, Any] = {"method": p.method, "runs": names}
+    if p.tune_split is not None:
+        queries, qrels = ctx.split(p.tune_split)
+        ids = queries.ids
+        tuning = tune_fusion(
+            {name: run.select(ids) for name, run in zip(names, runs, strict=True)},
+            qrels,
+            method=p.method,
+            metric=p.metric,
+            step=p.step,
+            normalization=p.normalization,
+        )
+        fused = tuning.apply(runs, k=p.k)
+        info |= {
+            "weights": list(tuning.weights),
+            "rrf_k": tuning.rrf_k,
+            "tuned_on": p.tune_split,
+            p.metric: tuning.score,
+        }
+    else:
+        weights = p.weights
+        fused = fuse(
+            runs, p.method, weights=weights, rrf_k=p.rrf_k, normalization=p.normalization, k=p.k
+        )
+        info |= {"weights": weights, "rrf_k": p.rrf_k}
+    write_trec_run(fused, out / RUN_FILE)
+    _write_json(out / "fusion.json", {**info, "normalization": p.normalization})
+    return info
+
+
+def run_rerank(stage: RerankStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """A registered reranker over the run's top ``k`` (optionally ensembled with the run)."""
+    from polyret.rerank import EnsembleReranker, load_reranker
+
+    p = stage.params
+    data = ctx.dataset()
+    run = ctx.run()
+    model = str(ctx.input_dir("model")) if ctx.has("model") else p.model
+    reranker = load_reranker(p.reranker, *([model] if model else []), **p.options)
+    queries = ctx.queries_of(p.splits) if p.splits else data.queries.filter(ids=list(run))
+    info: dict[str, Any] = {"reranker": p.reranker, "model": model, "k": p.k}
+    if p.ensemble:
+        tune_queries, tune_qrels = ctx.split(p.tune_split)
+        ensemble = EnsembleReranker({"first-stage": run, p.reranker: reranker})
+        fit = ensemble.fit(
+            tune_queries,
+            run.select(tune_queries.ids),
+            data.corpus,
+            tune_qrels,
+            k=p.k,
+            metric=p.metric,
+        )
+        info |= {"weights": dict(zip(fit.names, fit.weights, strict=True)), p.metric: fit.score}
+        info |= {"tuned_on": p.tune_split}
+        reranker = ensemble
+    reranked = reranker.rerank(queries, run.select(queries.ids), data.corpus, p.k)
+    write_trec_run(reranked, out / RUN_FILE)
+    if p.ensemble:
+        _write_json(out / "ensemble.json", info)
+    return info
+
+
+def run_evaluate(stage: EvaluateStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+    """:func:`polyret.report.summarize` of every input run on a split: ``evaluation.json``."""
+    from polyret.report import summarize
+
+    p = stage.params
+    queries, qrels = ctx.split(p.split)
+    labels = stage.inputs.labelled()
+    runs = {label: ctx.run("runs", n).select(queries.ids) for n, label in enumerate(labels)}
+    baseline = p.baseline or next(iter(labels))
+    summary = summarize(
+        runs, qrels, queries, p.metrics, baseline, permutations=p.permutations, seed=ctx.seed or 0
+    )
+    _write_json(out / EVALUATION_FILE, summary)
+    return {"split": p.split, "systems": list(runs), "queries": len(queries)}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with atomic_write(path) as handle:
+        json.dump(data, handle, indent=1, ensure_ascii=False, sort_keys=True)

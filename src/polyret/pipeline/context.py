@@ -1,0 +1,133 @@
+"""What an adapter sees: its stage, its seed, and its inputs' artifacts, loaded once per run.
+
+Stage folders are the artifacts themselves (see :mod:`polyret.pipeline.runner`):
+
+| output kind | the stage folder |
+| --- | --- |
+| dataset | a BEIR folder (``polyret.load`` opens it) |
+| training-set | a :class:`~polyret.types.TrainingSet` folder |
+| bi-encoder / cross-encoder | a sentence-transformers model folder |
+| index | a BM25 or dense index folder (dense: plus ``encoder.json``) |
+| run | ``run.trec`` (plus ``fusion.json`` / ``ensemble.json``) |
+| evaluation | ``evaluation.json`` |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from polyret.pipeline.schema import StageBase
+from polyret.types import Dataset, Qrels, Queries, Run, TrainingSet
+
+RUN_FILE = "run.trec"
+ENCODER_FILE = "encoder.json"
+
+
+@dataclass
+class StageContext:
+    """Inputs of one stage run.
+
+    Attributes:
+        stage: The validated stage.
+        dirs: Folder of every finished stage of this run, by name.
+        seed: The stage's effective seed (``None`` for stages without randomness).
+        memo: Artifacts already loaded in this run (shared by all stages).
+    """
+
+    stage: StageBase
+    dirs: Mapping[str, Path]
+    seed: int | None = None
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    def input_dir(self, role: str, position: int = 0) -> Path:
+        """The folder of the stage named in ``inputs.<role>`` (``position`` for lists)."""
+        value = getattr(self.stage.inputs, role)
+        if isinstance(value, str):
+            name = value
+        else:
+            name = list(value.values() if isinstance(value, dict) else value)[position]
+        return self.dirs[name]
+
+    def has(self, role: str) -> bool:
+        """Whether ``inputs.<role>`` is set."""
+        return getattr(self.stage.inputs, role, None) is not None
+
+    def _load(self, kind: str, folder: Path, loader: Any) -> Any:
+        key = (kind, str(folder))
+        if key not in self.memo:
+            self.memo[key] = loader(folder)
+        return self.memo[key]
+
+    def dataset(self, role: str = "dataset") -> Dataset:
+        """The collection of a ``dataset`` stage."""
+        from polyret.io import read_beir
+
+        return self._load("dataset", self.input_dir(role), read_beir)
+
+    def split(self, name: str, role: str = "dataset") -> tuple[Queries, Qrels]:
+        """Queries and qrels of one split of the input dataset."""
+        return self.dataset(role).split(name)
+
+    def queries_of(self, splits: list[str], role: str = "dataset") -> Queries:
+        """The queries of several splits, in the dataset's query order."""
+        data = self.dataset(role)
+        wanted: set[str] = set()
+        for name in splits:
+            wanted.update(data.split(name)[1].query_ids.tolist())
+        return data.queries.filter(ids=wanted)
+
+    def training_set(self, role: str = "examples") -> TrainingSet:
+        """The examples of a generate/filter/mine stage."""
+        return self._load("training-set", self.input_dir(role), TrainingSet.load)
+
+    def run(self, role: str = "run", position: int = 0) -> Run:
+        """The run of a retrieve/fuse/rerank stage."""
+        from polyret.io import read_trec_run
+
+        folder = self.input_dir(role, position)
+        return self._load("run", folder, lambda f: read_trec_run(f / RUN_FILE))
+
+    def index(self, role: str = "index") -> Any:
+        """A BM25 or dense index (dense: with the encoder it was built with)."""
+        from polyret.retrieve import load_index
+
+        folder = self.input_dir(role)
+        spec = folder / ENCODER_FILE
+        if not spec.is_file():
+            return self._load("index", folder, load_index)
+        encoder = self.encoder(read_encoder_spec(folder))
+        return self._load("index", folder, lambda f: load_index(f, encoder=encoder))
+
+    def encoder(self, spec: Mapping[str, Any]) -> Any:
+        """A loaded encoder for ``{"encoder": name or folder, "options": {...}}`` (memoized)."""
+        from polyret.encode import load_encoder
+
+        options = dict(spec.get("options") or {})
+        key = ("encoder", json.dumps({"ref": spec["encoder"], **options}, sort_keys=True))
+        if key not in self.memo:
+            self.memo[key] = load_encoder(spec["encoder"], **options)
+        return self.memo[key]
+
+
+def write_encoder_spec(folder: Path, encoder: str, options: Mapping[str, Any]) -> None:
+    """Record how to load the encoder of a dense index; a model folder is stored relative."""
+    from polyret.io import atomic_write
+
+    ref = encoder
+    if Path(encoder).is_absolute() and Path(encoder).parent == folder.parent:
+        ref = os.path.join("..", Path(encoder).name)  # a model stage of the same run
+    with atomic_write(folder / ENCODER_FILE) as handle:
+        json.dump({"encoder": ref, "options": dict(options)}, handle, indent=1, sort_keys=True)
+
+
+def read_encoder_spec(folder: Path) -> dict[str, Any]:
+    """The spec :func:`write_encoder_spec` wrote, with a relative model folder made absolute."""
+    spec = json.loads((folder / ENCODER_FILE).read_text(encoding="utf-8"))
+    if spec["encoder"].startswith(".."):
+        spec["encoder"] = str((folder / spec["encoder"]).resolve())
+    return dict(spec)

@@ -1,0 +1,521 @@
+"""The pipeline config schema: stages, their named inputs and their parameters.
+
+A config is plain data (YAML or TOML)::
+
+    name: my-experiment
+    seed: 0
+    stages:
+      - {name: data, type: dataset, params: {source: xquad-r}}
+      - {name: bm25-index, type: index-bm25}
+      - {name: bm25, type: retrieve, inputs: {index: bm25-index}, params: {splits: [dev, test]}}
+
+Every stage has a unique ``name``, a ``type`` (the discriminator of the stage union),
+``inputs`` (earlier stages' outputs by name, per role) and ``params``. Each stage type is
+a model here with its own ``inputs`` and ``params`` models, all ``extra="forbid"``, so a
+typo'd key is an error naming its path. Cross-stage rules (names exist and come earlier,
+the output kind fits the role, files exist, registry names) are checked by
+:func:`polyret.pipeline.load_config`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+"""Stage names: lowercase letters, digits and hyphens (they become folder names)."""
+
+DATASET = "dataset"
+TRAINING_SET = "training-set"
+BI_ENCODER = "bi-encoder"
+CROSS_ENCODER = "cross-encoder"
+INDEX = "index"
+RUN = "run"
+EVALUATION = "evaluation"
+"""What a stage produces (its output kind); input roles accept some kinds only."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoInputs(_Strict):
+    """A stage that reads no earlier stage."""
+
+
+class DatasetInput(_Strict):
+    """Just the collection (default: the only dataset stage before this one)."""
+
+    dataset: str | None = None
+
+
+class ExamplesInputs(_Strict):
+    """A training set (``generate``/``filter``/``mine`` output)."""
+
+    examples: str
+
+
+class MineInputs(_Strict):
+    """Examples, the corpus to mine from, and optionally a saved index to retrieve with."""
+
+    examples: str
+    dataset: str | None = None
+    index: str | None = None
+
+
+class TrainInputs(_Strict):
+    """Examples, and the collection whose dev split is evaluated (``dev_eval``)."""
+
+    examples: str
+    dataset: str | None = None
+
+
+class IndexDenseInputs(_Strict):
+    """The collection, and optionally a trained bi-encoder to encode it with."""
+
+    dataset: str | None = None
+    encoder: str | None = None
+
+
+class RetrieveInputs(_Strict):
+    """An index and the collection whose queries it searches."""
+
+    index: str
+    dataset: str | None = None
+
+
+class FuseInputs(_Strict):
+    """Runs to fuse (two or more), in the order their weights are given."""
+
+    runs: list[str] = Field(min_length=2)
+    dataset: str | None = None
+
+
+class RerankInputs(_Strict):
+    """The first-stage run, and optionally a trained model to rerank with."""
+
+    run: str
+    dataset: str | None = None
+    model: str | None = None
+
+
+class EvaluateInputs(_Strict):
+    """Runs to evaluate: ``{label: stage}`` (or a list of stage names, labelled by name)."""
+
+    runs: dict[str, str] | list[str] = Field(min_length=1)
+    dataset: str | None = None
+
+    def labelled(self) -> dict[str, str]:
+        """``{system label: stage name}``."""
+        return dict(self.runs) if isinstance(self.runs, dict) else {n: n for n in self.runs}
+
+
+# parameters ------------------------------------------------------------------------------------
+class DatasetParams(_Strict):
+    """Args: source: a catalogue name (``xquad-r``) or a BEIR folder (relative paths are
+    relative to the config file); langs: keep only documents and queries in these
+    languages; max_queries: keep the first N judged queries per split and language."""
+
+    source: str
+    langs: list[str] | None = None
+    max_queries: int | None = Field(default=None, ge=1)
+
+
+class GenerateParams(_Strict):
+    """A :mod:`polyret.curate` generation method over the corpus.
+
+    ``options`` go to the method's factory; ``llm`` (+ ``llm_model``) names an LLM for the
+    LLM methods (an ``http(s)://`` endpoint or a local model); ``langs`` keeps documents in
+    these languages; ``limit`` keeps the first N documents; ``seed`` defaults to the
+    config's seed.
+    """
+
+    method: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    llm: str | None = None
+    llm_model: str | None = None
+    langs: list[str] | None = None
+    limit: int | None = Field(default=None, ge=1)
+    chunk_size: int = Field(default=64, ge=1)
+    seed: int | None = None
+
+
+class FilterSpec(_Strict):
+    """One filter by registered name, with its options."""
+
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class FilterParams(_Strict):
+    """Filters applied in order (each to the survivors of the previous ones)."""
+
+    filters: list[FilterSpec] = Field(min_length=1)
+
+
+class MineParams(_Strict):
+    """A mining strategy (:data:`polyret.mine.miners`) and :class:`~polyret.mine.MiningConfig`
+    overrides; unset fields keep the strategy's values. Candidates come from the ``index``
+    input when given, else from ``retriever`` (``bm25``, ``dense``, ``hybrid``), top ``k``.
+    """
+
+    strategy: str = "top-k"
+    retriever: Literal["bm25", "dense", "hybrid"] = "bm25"
+    k: int | None = Field(default=None, ge=1)
+    num_negatives: int | None = Field(default=None, ge=1)
+    depth: int | None = Field(default=None, ge=1)
+    min_rank: int | None = Field(default=None, ge=1)
+    max_rank: int | None = Field(default=None, ge=1)
+    window: Literal["run", "kept"] | None = None
+    sampling: Literal["top", "random"] | None = None
+    max_score: float | None = None
+    min_score: float | None = None
+    perc_pos: float | None = Field(default=None, gt=0, le=1)
+    margin_pos: float | None = Field(default=None, ge=0)
+    dedup: bool | None = None
+    near_duplicate: float | None = Field(default=None, gt=0, le=1)
+    guide: str | None = None
+    guide_options: dict[str, Any] | None = None
+    guide_margin: float | None = None
+    short: Literal["drop", "keep"] | None = None
+    seed: int | None = None
+
+    NOT_MINING: ClassVar[tuple[str, ...]] = ("strategy", "retriever", "k")
+
+    def overrides(self) -> dict[str, Any]:
+        """The :class:`~polyret.mine.MiningConfig` fields that are set."""
+        fields = self.model_dump(exclude=set(self.NOT_MINING))
+        return {name: value for name, value in fields.items() if value is not None}
+
+
+class IndexBM25Params(_Strict):
+    """:class:`~polyret.retrieve.BM25Config` fields; unset ones keep BM25's defaults."""
+
+    k1: float | None = Field(default=None, ge=0)
+    b: float | None = Field(default=None, ge=0, le=1)
+    delta: float | None = None
+    variant: Literal["robertson", "lucene", "atire", "bm25l", "bm25+"] | None = None
+    lang: str | None = None
+    analyzer: dict[str, Any] | None = None
+    cross_lingual: bool | None = None
+
+    def options(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class IndexDenseParams(_Strict):
+    """The encoder (a registered name such as ``multilingual-e5-small`` or ``hashing``, or a
+    model folder; default: the ``encoder`` input, else the packaged multilingual encoder),
+    its options, and the FAISS index (:class:`~polyret.retrieve.DenseConfig` fields)."""
+
+    encoder: str | None = None
+    encoder_options: dict[str, Any] = Field(default_factory=dict)
+    index: Literal["flat", "hnsw", "ivfpq"] = "flat"
+    hnsw_m: int | None = Field(default=None, ge=2)
+    ef_search: int | None = Field(default=None, ge=1)
+    nlist: int | None = Field(default=None, ge=1)
+    pq_m: int | None = Field(default=None, ge=1)
+    nprobe: int | None = Field(default=None, ge=1)
+
+    def dense_options(self) -> dict[str, Any]:
+        names = {"index", "hnsw_m", "ef_search", "nlist", "pq_m", "nprobe"}
+        fields = self.model_dump(include=names)
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+class RetrieveParams(_Strict):
+    """Search the queries of ``splits`` (together, in one call) for the top ``k``."""
+
+    splits: list[str] = Field(default_factory=lambda: ["test"], min_length=1)
+    k: int = Field(default=100, ge=1)
+
+
+class FuseParams(_Strict):
+    """Fuse the input runs (:func:`polyret.retrieve.fuse`); with ``tune_split``, the weights
+    (and RRF constant) are grid-searched on that split's queries
+    (:func:`polyret.retrieve.tune_fusion`) and applied to every query."""
+
+    method: Literal["rrf", "interpolation"] = "rrf"
+    weights: list[float] | None = None
+    rrf_k: float = Field(default=60.0, gt=0)
+    normalization: Literal["min-max", "z-score", "none"] = "min-max"
+    k: int | None = Field(default=100, ge=1)
+    tune_split: str | None = None
+    metric: str = "ndcg@10"
+    step: float = Field(default=0.1, gt=0, le=1)
+
+
+class RerankParams(_Strict):
+    """Rerank the top ``k`` of the input run with a registered reranker
+    (:data:`polyret.rerank.rerankers`). The model is the ``model`` input, else ``model``
+    here (a name or folder), else the reranker's default. ``splits`` limits the queries
+    reranked (default: every query of the run). With ``ensemble``, the first stage and the
+    reranker are combined with weights learned on ``tune_split``
+    (:class:`~polyret.rerank.EnsembleReranker`)."""
+
+    reranker: str = "bi-encoder"
+    model: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    k: int = Field(default=100, ge=1)
+    splits: list[str] | None = None
+    ensemble: bool = False
+    tune_split: str = "dev"
+    metric: str = "ndcg@10"
+
+
+class EvaluateParams(_Strict):
+    """Evaluate every input run on ``split`` (:func:`polyret.report.summarize`): means per
+    language, recall curves and randomization tests against ``baseline`` (a label of the
+    ``runs`` input; default: the first)."""
+
+    split: str = "test"
+    metrics: list[str] = Field(default_factory=lambda: ["ndcg@10", "recall@100"], min_length=1)
+    baseline: str | None = None
+    permutations: int = Field(default=10_000, ge=100)
+    seed: int | None = None
+
+
+# stages ----------------------------------------------------------------------------------------
+class StageBase(_Strict):
+    """What every stage has. Subclasses fix ``type``, ``inputs`` and ``params``.
+
+    Class attributes: ``output`` is the kind of artifact the stage writes; ``accepts`` maps
+    each input role to the kinds it accepts.
+    """
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=80)
+    type: str
+    inputs: Any
+    params: Any
+
+    output: ClassVar[str]
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def references(self) -> dict[str, list[str]]:
+        """``{input role: [stage names]}`` for every role that is set."""
+        refs: dict[str, list[str]] = {}
+        for role, value in self.inputs:
+            if value is None:
+                continue
+            if isinstance(value, str):
+                refs[role] = [value]
+            elif isinstance(value, dict):
+                refs[role] = list(value.values())
+            else:
+                refs[role] = list(value)
+        return refs
+
+    def seed(self, default: int) -> int | None:
+        """The stage's seed (its ``params.seed``, else ``default``); ``None`` if unseeded."""
+        if not isinstance(self.params, BaseModel) or "seed" not in type(self.params).model_fields:
+            return None
+        value = getattr(self.params, "seed", None)
+        return default if value is None else int(value)
+
+
+class DatasetStage(StageBase):
+    """Load a collection (and optionally cut it down); writes a BEIR folder."""
+
+    type: Literal["dataset"]
+    inputs: NoInputs = NoInputs()
+    params: DatasetParams
+    output: ClassVar[str] = DATASET
+
+
+class GenerateStage(StageBase):
+    """Generate (query, positive) examples from the corpus; writes a training-set folder."""
+
+    type: Literal["generate"]
+    inputs: DatasetInput = DatasetInput()
+    params: GenerateParams
+    output: ClassVar[str] = TRAINING_SET
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": (DATASET,)}
+
+
+class FilterStage(StageBase):
+    """Drop bad examples; writes a training-set folder with the funnel."""
+
+    type: Literal["filter"]
+    inputs: ExamplesInputs
+    params: FilterParams
+    output: ClassVar[str] = TRAINING_SET
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "examples": (TRAINING_SET,),
+        "dataset": (DATASET,),
+    }
+
+
+class MineStage(StageBase):
+    """Mine hard negatives; writes a training-set folder."""
+
+    type: Literal["mine"]
+    inputs: MineInputs
+    params: MineParams = MineParams()
+    output: ClassVar[str] = TRAINING_SET
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "examples": (TRAINING_SET,),
+        "dataset": (DATASET,),
+        "index": (INDEX,),
+    }
+
+
+class TrainBiEncoderStage(StageBase):
+    """Fine-tune a bi-encoder; the stage folder is the sentence-transformers model.
+
+    ``params`` are validated against :class:`~polyret.pipeline.train_params.
+    TrainBiEncoderParams` in a second pass, so a config without training never imports
+    torch.
+    """
+
+    type: Literal["train-bi-encoder"]
+    inputs: TrainInputs
+    params: Any = Field(default_factory=dict)
+    output: ClassVar[str] = BI_ENCODER
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "examples": (TRAINING_SET,),
+        "dataset": (DATASET,),
+    }
+
+
+class TrainCrossEncoderStage(StageBase):
+    """Train a cross-encoder; the stage folder is the sentence-transformers model (params
+    validated in a second pass, as for ``train-bi-encoder``)."""
+
+    type: Literal["train-cross-encoder"]
+    inputs: TrainInputs
+    params: Any = Field(default_factory=dict)
+    output: ClassVar[str] = CROSS_ENCODER
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "examples": (TRAINING_SET,),
+        "dataset": (DATASET,),
+    }
+
+
+class IndexBM25Stage(StageBase):
+    """Build a BM25 index of the corpus; the stage folder is the index."""
+
+    type: Literal["index-bm25"]
+    inputs: DatasetInput = DatasetInput()
+    params: IndexBM25Params = IndexBM25Params()
+    output: ClassVar[str] = INDEX
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": (DATASET,)}
+
+
+class IndexDenseStage(StageBase):
+    """Encode the corpus into a FAISS index; the stage folder is the index."""
+
+    type: Literal["index-dense"]
+    inputs: IndexDenseInputs = IndexDenseInputs()
+    params: IndexDenseParams = IndexDenseParams()
+    output: ClassVar[str] = INDEX
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dataset": (DATASET,),
+        "encoder": (BI_ENCODER,),
+    }
+
+
+class RetrieveStage(StageBase):
+    """Search an index with a split's queries; writes ``run.trec``."""
+
+    type: Literal["retrieve"]
+    inputs: RetrieveInputs
+    params: RetrieveParams = RetrieveParams()
+    output: ClassVar[str] = RUN
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"index": (INDEX,), "dataset": (DATASET,)}
+
+
+class FuseStage(StageBase):
+    """Fuse runs (optionally tuned on a split); writes ``run.trec`` and ``fusion.json``."""
+
+    type: Literal["fuse"]
+    inputs: FuseInputs
+    params: FuseParams = FuseParams()
+    output: ClassVar[str] = RUN
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"runs": (RUN,), "dataset": (DATASET,)}
+
+
+class RerankStage(StageBase):
+    """Rerank a run; writes ``run.trec`` (and ``ensemble.json`` with ``ensemble``)."""
+
+    type: Literal["rerank"]
+    inputs: RerankInputs
+    params: RerankParams = RerankParams()
+    output: ClassVar[str] = RUN
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "run": (RUN,),
+        "dataset": (DATASET,),
+        "model": (BI_ENCODER, CROSS_ENCODER),
+    }
+
+
+class EvaluateStage(StageBase):
+    """Evaluate runs against the qrels of a split; writes ``evaluation.json``."""
+
+    type: Literal["evaluate"]
+    inputs: EvaluateInputs
+    params: EvaluateParams = EvaluateParams()
+    output: ClassVar[str] = EVALUATION
+    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"runs": (RUN,), "dataset": (DATASET,)}
+
+
+STAGE_MODELS: tuple[type[StageBase], ...] = (
+    DatasetStage,
+    GenerateStage,
+    FilterStage,
+    MineStage,
+    TrainBiEncoderStage,
+    TrainCrossEncoderStage,
+    IndexBM25Stage,
+    IndexDenseStage,
+    RetrieveStage,
+    FuseStage,
+    RerankStage,
+    EvaluateStage,
+)
+"""Every built-in stage model; its ``type`` literal is the registered stage type."""
+
+Stage = Annotated[
+    DatasetStage
+    | GenerateStage
+    | FilterStage
+    | MineStage
+    | TrainBiEncoderStage
+    | TrainCrossEncoderStage
+    | IndexBM25Stage
+    | IndexDenseStage
+    | RetrieveStage
+    | FuseStage
+    | RerankStage
+    | EvaluateStage,
+    Field(discriminator="type"),
+]
+
+
+def stage_type(model: type[StageBase]) -> str:
+    """The ``type`` literal of a stage model."""
+    annotation = model.model_fields["type"].annotation
+    return str(annotation.__args__[0])  # type: ignore[union-attr]
+
+
+class PipelineConfig(_Strict):
+    """A whole pipeline: a name, a default seed and the stages, run in order.
+
+    Attributes:
+        name: Names the run (and the default run directory).
+        seed: Seed of every stage that draws random numbers, unless its params set one.
+        description: Free text, shown in the report.
+        stages: The stages; each reads only stages listed before it.
+    """
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=80)
+    seed: int = 0
+    description: str = ""
+    stages: list[Stage] = Field(min_length=1)
+
+    def stage(self, name: str) -> StageBase:
+        """The stage called ``name``."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)

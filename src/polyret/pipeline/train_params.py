@@ -1,0 +1,52 @@
+"""Parameters of the training stages: the trainers' configs plus ``base``, ``dev_eval``, ``seed``.
+
+Kept apart from :mod:`polyret.pipeline.schema` because :mod:`polyret.train` imports torch
+and sentence-transformers: only a config with a training stage loads this module.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from polyret.train.config import BiEncoderConfig, CrossEncoderConfig
+
+_EXTRA = {"base", "dev_eval", "seed"}
+
+
+class TrainBiEncoderParams(BiEncoderConfig):
+    """:class:`~polyret.train.BiEncoderConfig` fields, plus:
+
+    Args:
+        base: The model to start from: a packaged name (``multilingual-e5-small``) or a
+            sentence-transformers folder (relative to the config file).
+        dev_eval: Evaluate on the dataset's dev split every ``eval_steps`` (and at the end).
+        seed: Default: the config's seed.
+    """
+
+    base: str = "multilingual-e5-small"
+    dev_eval: bool = False
+    seed: int | None = None  # type: ignore[assignment]
+
+    def train_config(self, seed: int) -> BiEncoderConfig:
+        """The trainer's config with the effective seed."""
+        return BiEncoderConfig(**self.model_dump(exclude=_EXTRA), seed=seed)
+
+
+class TrainCrossEncoderParams(CrossEncoderConfig):
+    """:class:`~polyret.train.CrossEncoderConfig` fields plus ``base``, ``dev_eval`` and
+    ``seed`` (see :class:`TrainBiEncoderParams`)."""
+
+    base: str = "multilingual-e5-small"
+    dev_eval: bool = False
+    seed: int | None = None  # type: ignore[assignment]
+
+    def train_config(self, seed: int) -> CrossEncoderConfig:
+        """The trainer's config with the effective seed."""
+        return CrossEncoderConfig(**self.model_dump(exclude=_EXTRA), seed=seed)
+
+
+PARAMS: dict[str, type[BaseModel]] = {
+    "train-bi-encoder": TrainBiEncoderParams,
+    "train-cross-encoder": TrainCrossEncoderParams,
+}
+"""The params model of each training stage type."""
