@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -316,3 +317,61 @@ def test_integer_ids_become_strings_and_codes_canonical(tmp_path):
 def test_unknown_scheme_is_a_path_or_name():
     with pytest.raises(UnknownNameError):
         load("ftp:somewhere")
+
+
+# ------------------------------------------------------------------------------ the docs
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "datasets.md"
+
+
+def test_adapter_output_round_trips_through_a_beir_folder(small, tmp_path):
+    datasets = pytest.importorskip("datasets", reason="datasets is not installed")
+    from polyret.io import read_beir, write_beir
+
+    corpus, queries, qrels = small
+    docs, topics, judgments = _beir_records(corpus, queries, qrels, lang_columns=True)
+    for config, split, rows in (
+        ("corpus", "corpus", docs),
+        ("queries", "queries", topics),
+        ("qrels", "dev", judgments),
+    ):
+        datasets.DatasetDict({split: datasets.Dataset.from_list(rows)}).save_to_disk(
+            tmp_path / "hf" / config
+        )
+    dataset = from_hf(str(tmp_path / "hf"))
+    write_beir(dataset, tmp_path / "beir")
+    again = read_beir(tmp_path / "beir")
+    assert again.corpus == dataset.corpus and again.queries == dataset.queries
+    assert again.qrels == dataset.qrels
+
+
+def test_pooled_answer_judgments_recipe_runs(small):
+    """The docs' answer_qrels: a pooled passage is relevant when it contains an answer."""
+    from polyret.evaluate import evaluate
+    from polyret.retrieve import BM25
+
+    block = DOCS.read_text(encoding="utf-8").split("### Pooled answer judgments", 1)[1]
+    code = block.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, str(DOCS), "exec"), namespace)  # our own docs, run as written
+    answer_qrels, no_answer = namespace["answer_qrels"], namespace["NO_ANSWER"]
+
+    corpus, queries, qrels = small
+    german = queries.filter(lang="de")
+    # the "answer" of each question: four words of its relevant sentence
+    answers = {q: [" ".join(corpus[next(iter(qrels[q]))].text.split()[2:6])] for q in german.ids}
+    run = BM25().index(corpus).search(german, k=10)
+    judged = answer_qrels([run], corpus, answers, depth=10)
+    assert set(judged) == set(german.ids)
+    for query_id, docs in judged.items():
+        if docs == {no_answer: 1}:
+            assert not any(
+                answers[query_id][0].casefold() in corpus[d].text.casefold() for d in run[query_id]
+            )
+        else:
+            assert all(answers[query_id][0].casefold() in corpus[d].text.casefold() for d in docs)
+            assert set(docs) <= set(run[query_id])
+    # success@k as the docs compute it: share of questions with mrr@k > 0
+    report = evaluate(run, judged, ["mrr@10"], queries=german)
+    answered = sum(docs != {no_answer: 1} for docs in judged.values())
+    assert len(german) // 2 < answered < len(german) + 1
+    assert (report.scores[:, 0] > 0).mean() == answered / len(german)
