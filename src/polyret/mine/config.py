@@ -16,18 +16,23 @@ ShortRows = Literal["drop", "keep"]
 class MiningConfig:
     """What makes a candidate a negative, and how negatives are picked.
 
-    The rules compose; a candidate (a document of the query's ranked list) becomes a
-    negative only if it passes every rule that is switched on:
+    The rules compose; a candidate (a document of the query's ranked list, within the
+    top ``depth``) becomes a negative only if it passes every rule that is switched on.
+    They run in this order, each over the survivors of the previous ones (the funnel
+    counts each rule's removals in that order):
 
     1. never a positive (the row's positive, or the positive of another row with the same
        query text);
-    2. ``dedup``: not the same normalized text as a positive, not a near duplicate of the
-       row's positive (``near_duplicate``), and no text twice among the negatives;
-    3. the rank window ``min_rank``…``max_rank`` (inclusive, 1-based);
-    4. the absolute score thresholds ``max_score`` / ``min_score`` (Arctic-Embed);
-    5. the positive-relative thresholds ``perc_pos`` / ``margin_pos`` (NV-Retriever);
+    2. the rank window ``min_rank``…``max_rank`` (inclusive, 1-based) when
+       ``window="run"``;
+    3. the absolute score thresholds ``max_score`` / ``min_score`` (Arctic-Embed);
+    4. the positive-relative thresholds ``perc_pos`` / ``margin_pos`` (NV-Retriever);
+    5. ``dedup``: not the same normalized text as a positive, not a near duplicate of the
+       row's positive (``near_duplicate``);
     6. the guide filter ``guide`` (GISTEmbed): dropped when a guide model scores the
-       candidate above the positive;
+       candidate above the positive (scored only for the survivors of 1–5);
+    7. ``dedup``: no text twice (the best-ranked copy stays);
+    8. the rank window when ``window="kept"``: positions among the survivors of 1–7;
 
     then ``num_negatives`` of the survivors are taken: the best ranked (``"top"``) or a
     seeded uniform sample (``"random"``), listed in rank order.
@@ -49,7 +54,7 @@ class MiningConfig:
             positive when scores are negative (sentence-transformers' ``relative_margin``
             is ``1 − p``).
         margin_pos: TopK-MarginPos: drop candidates scoring above ``positive − margin``.
-        dedup: Positives-aware text dedup (rule 2).
+        dedup: Positives-aware text dedup (rules 5 and 7).
         near_duplicate: Character 3-gram Jaccard of normalized texts at or above which a
             candidate counts as a near duplicate of the positive (``None``: exact only).
         guide: A reranker name (:data:`polyret.rerank.rerankers`, e.g. ``"bi-encoder"``,

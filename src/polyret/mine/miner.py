@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
@@ -153,7 +154,7 @@ class HardNegativeMiner:
         out.provenance["mine"] = {
             "strategy": self.name,
             "config": cfg.to_dict(),
-            "guide": _guide_identity(self._guide_or_none()),
+            "guide": _guide_identity(self._guide),
             "run": {"queries": len(run), "entries": run.num_entries},
             "corpus": {"documents": len(corpus), "sha256": corpus.fingerprint()},
         }
@@ -182,9 +183,6 @@ class HardNegativeMiner:
             self._guide = BiEncoderReranker(self._guide)
         return self._guide  # type: ignore[return-value]
 
-    def _guide_or_none(self) -> Any:
-        return self._guide
-
 
 def mine(
     training_set: TrainingSet,
@@ -204,6 +202,9 @@ def mine(
         corpus: The documents the run points into.
         strategy: A registered name (:data:`polyret.mine.miners`: ``"top-k"``,
             ``"nv-retriever"``, ``"sfr"``, ...), a :class:`MiningConfig` or a miner.
+            The default is the plainest rule, since a run made elsewhere may lack the
+            positives' scores that ``"nv-retriever"`` (the default of
+            :func:`~polyret.mine.mine_negatives`) compares with.
         guide: The guide of the GISTEmbed filter (a loaded reranker or encoder, or a
             reranker name).
         **overrides: :class:`MiningConfig` fields (``num_negatives``, ``seed``, ...).
@@ -280,7 +281,12 @@ def _guide_identity(guide: Any) -> dict[str, Any] | None:
     return identity
 
 
-def _guide_scorer(guide: Reranker, pool: CandidatePool, training_set: TrainingSet, corpus: Corpus):  # type: ignore[no-untyped-def]
+Scorer = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _guide_scorer(
+    guide: Reranker, pool: CandidatePool, training_set: TrainingSet, corpus: Corpus
+) -> Scorer:
     """``scorer(rows, positions)`` for :func:`~polyret.mine.pool.apply_guide`."""
 
     def score(rows: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

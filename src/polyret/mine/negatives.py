@@ -18,7 +18,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from polyret.encode import Encoder, load_encoder
 from polyret.errors import InvalidInputError
@@ -205,18 +204,17 @@ def with_positives(run: Run, training_set: TrainingSet, scores: np.ndarray) -> R
 
 def missing_positives(run: Run, training_set: TrainingSet) -> np.ndarray:
     """Rows whose positive is a document (``positive_id``) that ``run`` lacks for them."""
-    ids = training_set.table.column("id").combine_chunks()
-    positive_ids = training_set.table.column("positive_id").combine_chunks()
-    q, d, _ = run.to_arrays()
-    present = pc.binary_join_element_wise(
-        pa.array(q, pa.string()), pa.array(d, pa.string()), "\x1f"
-    )
-    keys = pc.binary_join_element_wise(ids, positive_ids, "\x1f")
-    missing = pc.and_(
-        pc.greater(pc.utf8_length(positive_ids), 0),
-        pc.invert(pc.is_in(keys, value_set=present)),
-    )
-    return np.flatnonzero(missing.to_numpy(zero_copy_only=False))
+    positive_ids = np.asarray(training_set.column("positive_id"), dtype=object)
+    row_of = {example: i for i, example in enumerate(training_set.ids)}
+    rows = np.fromiter((row_of.get(q, -1) for q in run.query_ids.tolist()), np.int64, len(run))
+    entry_rows = np.repeat(rows, run.counts())
+    _, doc_ids, _ = run.to_arrays()
+    known = entry_rows >= 0
+    hit = np.zeros(len(known), dtype=bool)
+    hit[known] = doc_ids[known] == positive_ids[entry_rows[known]]
+    found = np.zeros(len(training_set), dtype=bool)
+    found[entry_rows[hit]] = True
+    return np.flatnonzero(~found & (positive_ids != ""))
 
 
 def _default_depth(miner: Miner) -> int:
