@@ -13,8 +13,8 @@ from polyret.cli import (  # noqa: F401
     fuse_cmd,
     mine_cmd,
     models_cmd,
-    rerank_cmd,
     report_cmd,
+    rerank_cmd,
     retrieve_cmd,
     train_cmd,
 )
