@@ -262,3 +262,31 @@ def test_public_api():
 def test_example_screenshot_is_small():
     path = Path(__file__).resolve().parents[2] / "docs" / "report-example.png"
     assert path.is_file() and path.stat().st_size < 300_000
+
+
+def test_a_run_with_only_timings_and_one_system(tmp_path):
+    from polyret.report import summarize
+    from tests.report.run_dir import stage_entry
+
+    stages = [
+        stage_entry("bm25", "retrieve", [], 2.5, False),
+        stage_entry("evaluate", "evaluate", ["bm25"], 0.3, True),
+    ]
+    evaluation = summarize(
+        {"bm25": {"q1": {"d1": 2.0, "d2": 1.0}, "q2": {"d2": 1.0}}},
+        {"q1": {"d1": 1}, "q2": {"d1": 1}},
+        {"q1": "sw", "q2": "fi"},
+        ["mrr@10"],
+        "bm25",
+    )
+    folder = tmp_path / stages[1]["dir"]
+    folder.mkdir(parents=True)
+    (folder / "evaluation.json").write_text(json.dumps(evaluation))
+    manifest = {"format": 1, "name": "tiny <run>", "config": {}, "stages": stages}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    html_path, md_path = write_report(tmp_path)
+    text = html_path.read_text()
+    assert "tiny &lt;run&gt;" in text and "<run>" not in text
+    assert 'id="e0-significance"' not in text and 'id="training"' not in text
+    assert "| fi | 1 | **0.0000** |" in md_path.read_text()
+    assert "| sw | 1 | **1.0000** |" in md_path.read_text()
