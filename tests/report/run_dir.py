@@ -124,7 +124,10 @@ def build_run_dir(
         path.mkdir(parents=True, exist_ok=True)
 
     summary = summarize(runs, qrels, queries, METRICS, "bm25", permutations=permutations)
-    (dirs["evaluate"] / "evaluation.json").write_text(json.dumps(summary, indent=1))
+    # as the pipeline writes it: sorted keys ("1", "10", "100", "2", ... for the recall depths)
+    (dirs["evaluate"] / "evaluation.json").write_text(
+        json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True)
+    )
 
     generator = load_generator("ict", group_by=r"^(.*)_s\d+$")
     generated = generate(generator, dataset.corpus.filter(lang=FUNNEL_LANGS))

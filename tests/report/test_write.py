@@ -139,6 +139,16 @@ def test_per_language_tables_bold_the_best_and_mark_significance(run_dir, writte
                     assert "▲" not in cell and "▼" not in cell
 
 
+def test_recall_depths_stay_in_numeric_order(run_dir, written):
+    # evaluation.json is written with sorted keys, as the pipeline does: "1", "10", "100", "2"
+    raw = next(run_dir.glob("stages/evaluate-*/evaluation.json")).read_text(encoding="utf-8")
+    assert list(json.loads(raw)["recall_curve"]["bm25"]["all"])[:3] == ["1", "10", "100"]
+    _, md_path, page = written
+    header = ["system", "R@1", "R@2", "R@5", "R@10", "R@20", "R@50", "R@100"]
+    assert _table(page, ["system", "R@1"])[0] == header
+    assert "| " + " | ".join(header) + " |" in md_path.read_text(encoding="utf-8")
+
+
 def test_funnel_matches_funnel_rows(run_dir, written):
     _, _, page = written
     kept = TrainingSet.load(next(run_dir.glob("stages/filter-*")))

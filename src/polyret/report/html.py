@@ -14,6 +14,7 @@ from polyret.report.tables import (
     Table,
     evaluation_view,
     funnel_view,
+    recall_depths,
     timings_table,
     training_view,
 )
@@ -230,7 +231,7 @@ def _evaluation_sections(
 
     curves = data.get("recall_curve", {})
     if curves:
-        depths = list(next(iter(curves.values())).get(ALL, {}))
+        depths = recall_depths(curves)
 
         def recall_chart(group: str, frame: svg.Frame, heading: str | None = None) -> str:
             series = {

@@ -6,11 +6,11 @@ import time
 
 from polyret.report.manifest import RunContents
 from polyret.report.tables import (
-    ALL,
     Cell,
     Table,
     evaluation_view,
     funnel_view,
+    recall_depths,
     timings_table,
     training_view,
 )
@@ -76,7 +76,7 @@ def render_markdown(contents: RunContents, *, generated: str | None = None) -> s
             out += [f"## Recall@k{suffix}", "", table_markdown(view.recall)]
             curves = data.get("recall_curve", {})
             if view.languages and curves:
-                depths = list(next(iter(curves.values())).get(ALL, {}))
+                depths = recall_depths(curves)
                 deepest = depths[-1]
                 rows = tuple(
                     (

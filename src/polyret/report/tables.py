@@ -192,7 +192,7 @@ def evaluation_view(data: Mapping[str, Any]) -> EvaluationView:
     curves = data.get("recall_curve", {})
     recall_table = None
     if curves:
-        depths = list(next(iter(curves.values())).get(ALL, {}))
+        depths = recall_depths(curves)
         rows = []
         for system in systems:
             curve = curves.get(system, {}).get(ALL, {})
@@ -211,6 +211,21 @@ def evaluation_view(data: Mapping[str, Any]) -> EvaluationView:
         recall_table,
         legend,
     )
+
+
+def recall_depths(curves: Mapping[str, Mapping[str, Mapping[str, float]]]) -> list[str]:
+    """The k of the recall curves in numeric order (JSON written with sorted keys has
+    ``"1", "10", "100", "2", ...``)."""
+    depths = {k for curve in curves.values() for group in curve.values() for k in group}
+    return sorted(depths, key=lambda k: (float(k), k) if _is_number_text(k) else (math.inf, k))
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _group_value(system: Mapping[str, Any], group: str, metric: str) -> float | None:
