@@ -21,11 +21,14 @@ _SUBPACKAGES = (
     "evaluate",
     "io",
     "llm",
+    "mine",
     "models",
     "registry",
+    "report",
     "rerank",
     "retrieve",
     "text",
+    "train",
     "types",
 )
 
