@@ -16,6 +16,7 @@ from polyret.cli import (  # noqa: F401
     report_cmd,
     rerank_cmd,
     retrieve_cmd,
+    run_cmd,
     train_cmd,
 )
 from polyret.cli.app import app, main

@@ -1,30 +1,27 @@
-"""``polyret demo``: the whole chain on the embedded collection."""
+"""``polyret demo``: ``polyret run`` on the packaged demo config."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from polyret.cli.app import app, console
-from polyret.demo import DEMO_METRICS, run_demo, systems_table
+from polyret.cli.app import app
 
 
 @app.command()
 def demo(
-    dataset: str = typer.Option("xquad-r", help="Catalogue name or BEIR folder."),
-    split: str = typer.Option("test", help="Split whose queries are evaluated."),
-    encoder: str = typer.Option("multilingual-e5-small", help="Encoder for dense retrieval."),
+    run_dir: Path = typer.Option(
+        None, "--run-dir", help="Run directory (default: $POLYRET_CACHE/runs/demo)."
+    ),
+    force: list[str] = typer.Option(
+        None, "--force", help="Recompute this stage (and what depends on it); repeatable."
+    ),
 ) -> None:
-    """BM25, dense, hybrid and reranked retrieval on the embedded collection, per language."""
-    result = run_demo(dataset, split, encoder=encoder)
-    for metric in DEMO_METRICS:
-        title = f"{result.dataset}, {result.split} split: {metric}"
-        console.print(systems_table(result.reports, metric, title=title))
-    timing = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.seconds.items())
-    console.print(f"[dim]{timing}[/dim]")
-    hybrid = ", ".join(f"{w:g}" for w in result.hybrid_weights)
-    rerank = ", ".join(f"{w:g}" for w in result.rerank_weights)
-    console.print(
-        f"[dim]hybrid = min-max score interpolation, weights (bm25, dense) = ({hybrid}); "
-        f"reranked = ensemble of hybrid and full-text bi-encoder scores, weights ({rerank}); "
-        "both learned on the dev split[/dim]"
-    )
+    """The embedded collection through every stage: BM25, dense, hybrid, reranked and a
+    label-free fine-tune, evaluated per language (finished stages are reused)."""
+    from polyret.cli.run_cmd import print_stage, print_summary
+    from polyret.demo import run_demo
+
+    result = run_demo(run_dir, force=force or (), on_stage=print_stage)
+    print_summary(result)

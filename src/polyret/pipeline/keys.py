@@ -69,7 +69,8 @@ def content_identity(stage: StageBase) -> dict[str, str]:
         from polyret.datasets import list_datasets
 
         folder = next((i.path for i in list_datasets() if i.name == p.source), Path(p.source))
-        refs["source"] = folder_fingerprint(folder)
+        if folder.is_dir():  # a URI (irds:, hf:) is identified by itself
+            refs["source"] = folder_fingerprint(folder)
     for field in ("base", "encoder", "model"):
         value = getattr(p, field, None)
         if isinstance(value, str) and Path(value).is_absolute() and Path(value).is_dir():

@@ -333,16 +333,16 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
     if stage.type == "dataset":
         update["source"] = _dataset_source(p.source, base_dir, (*here, "source"), issue)
     elif stage.type == "generate":
-        from polyret.curate import generators
+        from polyret.curate.registry import generators
 
         _known(generators, p.method, (*here, "method"), issue)
     elif stage.type == "filter":
-        from polyret.curate import filters
+        from polyret.curate.registry import filters
 
         for n, spec in enumerate(p.filters):
             _known(filters, spec.name, (*here, "filters", n, "name"), issue)
     elif stage.type == "mine":
-        from polyret.mine import miners
+        from polyret.mine.registry import miners
 
         _known(miners, p.strategy, (*here, "strategy"), issue)
     elif stage.type in ("train-bi-encoder", "train-cross-encoder"):
@@ -351,7 +351,7 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
         if p.encoder is not None and stage.inputs.encoder is not None:
             issue((*here, "encoder"), "give the encoder either here or as the encoder input")
         elif p.encoder is not None:
-            from polyret.encode import encoders
+            from polyret.encode.registry import encoders
 
             ref = _model_ref(p.encoder, base_dir, (*here, "encoder"), issue, "encoder")
             if ref == p.encoder and "/" not in ref:
@@ -362,7 +362,7 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
 
             update["encoder"] = DEFAULT_ENCODER
     elif stage.type == "rerank":
-        from polyret.rerank import rerankers
+        from polyret.rerank.registry import rerankers
 
         _known(rerankers, p.reranker, (*here, "reranker"), issue)
         if p.model is not None:
@@ -430,9 +430,10 @@ def _model_ref(ref: str, base_dir: Path, loc: tuple[Any, ...], issue: Any, what:
 
 def _dataset_source(ref: str, base_dir: Path, loc: tuple[Any, ...], issue: Any) -> str:
     from polyret.datasets import list_datasets
+    from polyret.datasets.adapters import is_uri
 
     names = [info.name for info in list_datasets()]
-    if ref in names:
+    if ref in names or is_uri(ref):  # irds:/hf: URIs are checked when loaded
         return ref
     folder = (base_dir / Path(ref).expanduser()).resolve()
     if not folder.is_dir():

@@ -1,0 +1,76 @@
+"""``polyret run CONFIG``: a thin wrapper over :func:`polyret.pipeline.run_pipeline`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from polyret.cli.app import app, console
+
+if TYPE_CHECKING:
+    from polyret.pipeline import RunResult, StageResult
+
+
+@app.command("run")
+def run_command(
+    config: Path = typer.Argument(..., help="Pipeline config (.yaml, .yml or .toml)."),
+    run_dir: Path = typer.Option(
+        None, "--run-dir", help="Run directory (default: ./runs/<config name>)."
+    ),
+    force: list[str] = typer.Option(
+        None, "--force", help="Recompute this stage (and what depends on it); repeatable."
+    ),
+) -> None:
+    """Run a pipeline: every stage once; finished stages are reused, a killed run resumes."""
+    from polyret.pipeline import run_pipeline
+
+    result = run_pipeline(config, run_dir, force=force or (), on_stage=print_stage)
+    print_summary(result)
+
+
+def print_stage(stage: StageResult) -> None:
+    """One line per stage: name, type, computed or reused, seconds."""
+    status = "[dim]reused[/dim]  " if stage.reused else "[green]computed[/green]"
+    console.print(
+        f"{status} {stage.name:<24} {stage.type:<20} {stage.seconds:8.1f} s", highlight=False
+    )
+
+
+def print_summary(result: RunResult) -> None:
+    """The per-language table of every metric of every evaluate stage, notes, the report."""
+    from polyret.pipeline import systems_table
+
+    total = sum(s.seconds for s in result.stages)
+    console.print(
+        f"[dim]{len(result.computed)} of {len(result.stages)} stages computed, "
+        f"{total:.1f} s; run directory {result.run_dir}[/dim]",
+        highlight=False,
+    )
+    for name, evaluation in result.evaluations().items():
+        split = result.config.stage(name).params.split
+        for metric in evaluation["metrics"]:
+            title = f"{result.config.name} · {name} · {split} split: {metric}"
+            console.print(systems_table(evaluation, metric, title=title))
+    for stage in result.stages:
+        for file in ("fusion.json", "ensemble.json"):
+            if (stage.path / file).is_file():
+                info = json.loads((stage.path / file).read_text(encoding="utf-8"))
+                console.print(f"[dim]{stage.name}: {_describe(info)}[/dim]", highlight=False)
+    if result.report is not None:
+        console.print(f"report: {result.report}", highlight=False)
+
+
+def _describe(info: dict[str, Any]) -> str:
+    weights = info.get("weights")
+    if isinstance(weights, list):
+        weights = dict(zip(info.get("runs", []), weights, strict=True))
+    if isinstance(weights, dict):
+        shown = ", ".join(f"{name} {weight:g}" for name, weight in weights.items())
+    else:
+        shown = "equal"
+    tuned = f", learned on {info['tuned_on']}" if info.get("tuned_on") else ""
+    kind = info.get("method") or info.get("reranker")
+    return f"{kind}, weights {shown}{tuned}"
