@@ -70,6 +70,17 @@ def train_bi_encoder(
         OutputExistsError: ``out`` exists and neither ``resume`` nor ``overwrite`` is set.
         MissingExtraError: sentence-transformers, datasets or accelerate is missing.
 
+    Example:
+        >>> from polyret.curate import load_generator
+        >>> from polyret.mine import mine_negatives
+        >>> corpus = polyret.datasets.load("xquad-r").corpus  # doctest: +SKIP
+        >>> rows = load_generator("crop", positive="document").generate(corpus)  # doctest: +SKIP
+        >>> rows = mine_negatives(rows, corpus, "bm25", "random-top-k", num_negatives=1,
+        ...                       max_rank=30)  # doctest: +SKIP
+        >>> train_bi_encoder(rows, "multilingual-e5-small", "e5-crops",
+        ...                  BiEncoderConfig(max_steps=100))  # doctest: +SKIP
+        PosixPath('e5-crops')
+
     References:
         - InfoNCE with in-batch negatives for dense retrieval; mE5's recipe
           (multilingual-e5, arXiv 2402.05672).

@@ -69,6 +69,14 @@ def train_cross_encoder(
     Raises:
         InvalidInputError: an empty set, or rows without negatives.
 
+    Example:
+        >>> from polyret.mine import mine_negatives
+        >>> rows = mine_negatives(rows, corpus, "bm25", "random-top-k", num_negatives=3,
+        ...                       max_rank=30)  # doctest: +SKIP
+        >>> folder = train_cross_encoder(rows, "multilingual-e5-small", "e5-ce",
+        ...                              CrossEncoderConfig(max_steps=150))  # doctest: +SKIP
+        >>> CrossEncoderReranker(folder).rerank(queries, bm25_run, corpus, k=10)  # doctest: +SKIP
+
     References:
         - Listwise softmax cross-entropy over a positive and sampled negatives: the
           "localized contrastive estimation" of Gao et al. (arXiv 2101.08751).
