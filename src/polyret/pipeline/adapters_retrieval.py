@@ -103,9 +103,15 @@ def run_rerank(stage: RerankStage, ctx: StageContext, out: Path) -> dict[str, An
     reranker = load_reranker(p.reranker, *([model] if model else []), **p.options)
     queries = ctx.queries_of(p.splits) if p.splits else data.queries.filter(ids=list(run))
     info: dict[str, Any] = {"reranker": p.reranker, "model": model, "k": p.k}
-    if p.ensemble:
+    if not p.ensemble:
+        reranked = reranker.rerank(queries, run.select(queries.ids), data.corpus, p.k)
+    else:
+        # the reranker scores the tuning and the output queries in one call; the ensemble
+        # then combines precomputed runs (fit on the tuning split, applied to the output)
         tune_queries, tune_qrels = ctx.split(p.tune_split)
-        ensemble = EnsembleReranker({"first-stage": run, p.reranker: reranker})
+        both = data.queries.filter(ids={*queries.ids, *tune_queries.ids})
+        scored = reranker.rerank(both, run.select(both.ids), data.corpus, p.k)
+        ensemble = EnsembleReranker({"first-stage": run, p.reranker: scored})
         fit = ensemble.fit(
             tune_queries,
             run.select(tune_queries.ids),
@@ -116,8 +122,7 @@ def run_rerank(stage: RerankStage, ctx: StageContext, out: Path) -> dict[str, An
         )
         info |= {"weights": dict(zip(fit.names, fit.weights, strict=True)), p.metric: fit.score}
         info |= {"tuned_on": p.tune_split}
-        reranker = ensemble
-    reranked = reranker.rerank(queries, run.select(queries.ids), data.corpus, p.k)
+        reranked = ensemble.rerank(queries, run.select(queries.ids), data.corpus, p.k)
     write_trec_run(reranked, out / RUN_FILE)
     if p.ensemble:
         _write_json(out / "ensemble.json", info)
