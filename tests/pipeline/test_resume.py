@@ -6,7 +6,7 @@ seeded random stage has started; the re-run and the uninterrupted reference run 
 process. Every file of every stage folder must be byte-identical, except the wall-clock
 fields of the ``provenance.json`` files (and of the trainer's log inside the model's), which
 are compared with those fields removed: ``started``, ``finished``, ``seconds``,
-``runtime_s`` and the Trainer's ``*_runtime`` / ``*_per_second``; and the encoder
+``cpu_seconds``, ``runtime_s`` and the Trainer's ``*_runtime`` / ``*_per_second``; and the encoder
 fingerprint of the index built with the trained model, which hashes the model's
 ``provenance.json`` (see :func:`index_meta`). ``POLYRET_KILL_SEED`` picks another moment.
 """
@@ -32,6 +32,7 @@ WALL_CLOCK = {
     "started",
     "finished",
     "seconds",
+    "cpu_seconds",
     "runtime_s",
     "train_runtime",
     "train_samples_per_second",

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import platform
+import resource
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -190,7 +191,7 @@ def _compute(
 ) -> None:
     """Run the stage's adapter into a temporary folder, add provenance, move it into place."""
     adapter = stage_types.get(stage.type)
-    started, wall = time.time(), time.perf_counter()
+    started, wall, cpu = time.time(), time.perf_counter(), _cpu_seconds()
     with atomic_directory(folder, overwrite=True) as tmp:
         summary = adapter(stage, ctx, tmp)
         provenance = {
@@ -209,6 +210,7 @@ def _compute(
             "started": _timestamp(started),
             "finished": _timestamp(time.time()),
             "seconds": round(time.perf_counter() - wall, 3),
+            "cpu_seconds": round(_cpu_seconds() - cpu, 3),
         }
         _write_provenance(tmp / PROVENANCE_FILE, provenance)
 
@@ -280,6 +282,12 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "absent"
     return found
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _timestamp(seconds: float) -> str:
