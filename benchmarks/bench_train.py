@@ -192,6 +192,7 @@ def cross_encoder(args: argparse.Namespace, data: Dataset) -> None:
     name = f"ce-{args.loss}-n{args.negatives}-s{args.steps}-bs{args.batch_size}-lr{args.lr:g}"
     queries, qrels = data.split("test")
     queries = sample_queries(queries, args.per_lang)
+    qrels = qrels.select(queries.ids)
     firsts_file = args.out / "ce-first-stages.json"
     if firsts_file.is_file():
         firsts = {n: Run.from_dict(r) for n, r in json.loads(firsts_file.read_text()).items()}
