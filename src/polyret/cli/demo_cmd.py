@@ -20,8 +20,9 @@ def demo(
 ) -> None:
     """The embedded collection through every stage: BM25, dense, hybrid, reranked and a
     label-free fine-tune, evaluated per language (finished stages are reused)."""
-    from polyret.cli.run_cmd import print_stage, print_summary
+    from polyret.cli.run_cmd import print_stage, print_summary, quiet_chunk_logs
     from polyret.demo import run_demo
 
+    quiet_chunk_logs()
     result = run_demo(run_dir, force=force or (), on_stage=print_stage)
     print_summary(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +28,15 @@ def run_command(
     """Run a pipeline: every stage once; finished stages are reused, a killed run resumes."""
     from polyret.pipeline import run_pipeline
 
+    quiet_chunk_logs()
     result = run_pipeline(config, run_dir, force=force or (), on_stage=print_stage)
     print_summary(result)
+
+
+def quiet_chunk_logs() -> None:
+    """Unless --verbose, drop the per-chunk lines of generation (one per 64 documents)."""
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("polyret.curate.base").setLevel(logging.WARNING)
 
 
 def print_stage(stage: StageResult) -> None:
