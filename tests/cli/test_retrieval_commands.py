@@ -87,12 +87,6 @@ def test_index_refuses_to_overwrite(dev_runs, tmp_path):
     assert result.exit_code != 0 and "already exists" in str(result.exception)
 
 
-def test_demo_prints_a_row_per_language():
-    output = invoke("demo", "--encoder", "hashing")  # the real encoder: tests/test_demo.py
-    for lang in ("ar", "de", "en", "es", "hi", "ru", "th", "tr", "zh", "all"):
-        assert f" {lang} " in output
-
-
 def test_dense_index_hybrid_search_and_encode(tmp_path):
     invoke("index", "xquad-r", "--dense", "hashing", "--out", str(tmp_path / "dense"))
     invoke("index", "xquad-r", "--out", str(tmp_path / "bm25"))
