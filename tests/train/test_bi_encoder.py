@@ -132,8 +132,10 @@ def test_multilingual_e5_trains_with_frozen_embeddings(e5_folder, crops, tmp_pat
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["prefixes"] == {"query": "query: ", "passage": "passage: "}
     name = "embeddings.word_embeddings.weight"
-    with safe_open(str(e5_folder / "model.safetensors"), "pt") as a:
-        with safe_open(str(out / "model.safetensors"), "pt") as b:
-            assert (a.get_tensor(name) == b.get_tensor(name)).all()
+    with (
+        safe_open(str(e5_folder / "model.safetensors"), "pt") as a,
+        safe_open(str(out / "model.safetensors"), "pt") as b,
+    ):
+        assert (a.get_tensor(name) == b.get_tensor(name)).all()
     encoder = load_encoder(out)
     assert encoder.query_prefix == "query: " and encoder.encode_queries(["Rhein"]).shape == (1, 384)
