@@ -88,10 +88,10 @@ def p_value(after: dict[str, Any], before: dict[str, Any]) -> float | None:
     return float(randomization_test(a, b))
 
 
-def crops(data: Dataset, seed: int) -> TrainingSet:
+def crops(data: Dataset, seed: int, per_doc: int = 1) -> TrainingSet:
     """Label-free (query, positive) rows: a random span of each sentence → the sentence."""
     return load_generator(
-        "crop", per_doc=1, ratio_min=0.2, ratio_max=0.5, positive="document", seed=seed
+        "crop", per_doc=per_doc, ratio_min=0.2, ratio_max=0.5, positive="document", seed=seed
     ).generate(data.corpus)
 
 
@@ -137,14 +137,15 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
     else:
         base = {s: scores(default_model_path(), data, s) for s in ("dev", "test")}
         base_file.write_text(json.dumps(base, indent=1))
-    rows = crops(data, args.seed) if args.data == "crops" else dev_questions(data)
+    rows = crops(data, args.seed, args.per_doc) if args.data == "crops" else dev_questions(data)
     if args.negatives:
         rows = mine_negatives(
             rows, data.corpus, "bm25", "random-top-k", num_negatives=args.negatives, max_rank=30
         )
     name = (
         f"bi-{args.data}-n{args.negatives}{'-' + args.group_by if args.group_by else ''}"
-        f"-s{args.steps}"
+        f"{'-x' + str(args.per_doc) if args.per_doc > 1 else ''}"
+        f"{'-noprefix' if args.no_prefixes else ''}-s{args.steps}"
         f"-bs{args.batch_size}-lr{args.lr:g}-t{args.temperature:g}-seed{args.seed}"
     )
     config = BiEncoderConfig(
@@ -155,6 +156,8 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
         max_seq_length=args.max_seq_length,
         num_negatives=args.negatives,
         group_by=GROUPS[args.group_by] if args.group_by else None,
+        query_prefix="" if args.no_prefixes else None,
+        passage_prefix="" if args.no_prefixes else None,
         eval_steps=args.eval_steps,
         seed=args.seed,
         threads=2,
@@ -274,6 +277,8 @@ def main() -> None:
     parser.add_argument(
         "--data", choices=["crops", "dev-questions"], default="crops", help="bi-encoder rows"
     )
+    parser.add_argument("--per-doc", type=int, default=1, help="crops per sentence")
+    parser.add_argument("--no-prefixes", action="store_true", help="train without query:/passage:")
     parser.add_argument("--group-by", choices=sorted(GROUPS), help="topic-aware batches")
     parser.add_argument("--max-seq-length", type=int, default=64)
     parser.add_argument("--eval-steps", type=int, default=0)
