@@ -62,6 +62,9 @@ def language_batches(
         mix_languages: Ignore ``langs`` (one group), keeping the no-duplicates rule.
         groups: Topic of each row (``None``: rows are shuffled freely within a language).
 
+    References:
+        - Topic-aware sampling (TAS-Balanced), Hofstätter et al. (arXiv 2104.06967).
+
     Example:
         >>> langs = ["de", "de", "th", "th"]
         >>> keys = [frozenset({1}), frozenset({1}), frozenset({2}), frozenset({3})]
