@@ -83,8 +83,8 @@ SMALL: dict[str, Any] = {
             "inputs": {
                 "runs": {
                     "BM25": "bm25",
-                    "hashing": "dense",
                     "hybrid": "hybrid",
+                    "hashing": "dense",
                     "reranked": "reranked",
                 }
             },

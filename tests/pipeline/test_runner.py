@@ -57,7 +57,7 @@ def test_stage_folders_are_the_artifacts(small_run):
     assert mined.num_negatives == 1
     assert [s["step"] for s in mined.funnel] == ["generate", "filter", "filter", "mine"]
     evaluation = result.evaluations()["evaluation"]
-    assert list(evaluation["systems"]) == ["BM25", "hashing", "hybrid", "reranked"]
+    assert list(evaluation["systems"]) == ["BM25", "hybrid", "hashing", "reranked"]  # config order
     assert evaluation["baseline"] == "BM25" and evaluation["test"]["permutations"] == 500
     fusion = json.loads((result.stage("hybrid").path / "fusion.json").read_text())
     assert fusion["tuned_on"] == "dev" and sum(fusion["weights"]) == pytest.approx(1)

@@ -147,4 +147,4 @@ def run_evaluate(stage: EvaluateStage, ctx: StageContext, out: Path) -> dict[str
 
 def _write_json(path: Path, data: Any) -> None:
     with atomic_write(path) as handle:
-        json.dump(data, handle, indent=1, ensure_ascii=False, sort_keys=True)
+        json.dump(data, handle, indent=1, ensure_ascii=False)

@@ -336,6 +336,9 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
         from polyret.curate.registry import generators
 
         _known(generators, p.method, (*here, "method"), issue)
+        for key in ("seed", "llm"):
+            if key in p.options:
+                issue((*here, "options", key), f"set {key} as params.{key}, not as an option")
     elif stage.type == "filter":
         from polyret.curate.registry import filters
 
