@@ -17,6 +17,7 @@ from polyret.pipeline import load_config, run_pipeline
 from polyret.pipeline.keys import stage_keys
 from polyret.types import TrainingSet
 from tests.pipeline.conftest import small_config, write_yaml
+from tests.train.conftest import tiny_model  # noqa: F401  (session fixture)
 
 STAGE_FIELDS = {"name", "type", "key", "dir", "inputs", "seconds", "reused"}
 
@@ -132,3 +133,41 @@ def test_polyret_run_prints_each_stage_and_the_table(small_run, tmp_path):
         assert re.search(rf"│ {lang}\s+│\s+15|│ {lang}\s+│\s+30", out.output)
     assert "hybrid: interpolation, weights bm25" in out.output
     assert f"report: {run_dir / 'report.html'}" in out.output.replace("\n", "")
+
+
+def test_cross_encoder_trained_in_the_run_reranks(tmp_path, tiny_model):  # noqa: F811
+    """train-cross-encoder's folder is a model input of rerank (dev evaluation included)."""
+    config = small_config()
+    evaluation = config["stages"].pop()
+    config["stages"] += [
+        {
+            "name": "judge",
+            "type": "train-cross-encoder",
+            "inputs": {"examples": "mined"},
+            "params": {
+                "base": str(tiny_model),
+                "max_steps": 2,
+                "batch_size": 4,
+                "max_seq_length": 32,
+                "threads": 1,
+                "dev_eval": True,
+                "dev_rerank_k": 5,
+            },
+        },
+        {
+            "name": "judged",
+            "type": "rerank",
+            "inputs": {"run": "bm25", "model": "judge"},
+            "params": {"reranker": "cross-encoder", "k": 5, "splits": ["test"]},
+        },
+    ]
+    evaluation["inputs"]["runs"]["judged"] = "judged"
+    config["stages"].append(evaluation)
+    result = run_pipeline(load_config(config), tmp_path / "run", report=False)
+    provenance = json.loads((result.stage("judge").path / "provenance.json").read_text())
+    assert provenance["kind"] == "cross-encoder" and provenance["training"]["global_step"] == 2
+    assert provenance["pipeline"]["inputs"]["dataset"][0]["stage"] == "data"  # dev_eval
+    judged = read_trec_run(result.stage("judged").path / "run.trec")
+    bm25 = read_trec_run(result.stage("bm25").path / "run.trec").select(list(judged))
+    assert set(judged) == set(bm25) and judged.num_entries == bm25.num_entries
+    assert "judged" in result.evaluations()["evaluation"]["systems"]
