@@ -46,7 +46,9 @@ def test_train_bi_encoder_command(crops, tiny_model, tmp_path):
         2,
         [32, 16],
     )
-    assert config["same_language_batches"] is False and config["freeze_word_embeddings"] is True
+    assert config["same_language_batches"] is False and config["freeze_word_embeddings"] is None
+    frozen = json.loads((out / "provenance.json").read_text())["training"]["frozen"]
+    assert frozen == ["0.model.embeddings.word_embeddings.weight"]  # on CPU by default
 
 
 def test_config_file_and_options(tmp_path):

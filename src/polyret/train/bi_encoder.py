@@ -147,11 +147,12 @@ def fit_sentence_transformer(
     )
     common.set_threads(config)
     set_seed(config.seed)
-    model = SentenceTransformer(base_ref, device="cpu")
+    device = common.resolve_device(config)
+    model = SentenceTransformer(base_ref, device=device)
     saved_max_length = model.max_seq_length
     if config.max_seq_length:  # a training-time cut: the saved model keeps the base's limit
         model.max_seq_length = config.max_seq_length
-    frozen = common.freeze_word_embeddings(model) if config.freeze_word_embeddings else []
+    frozen = common.freeze_word_embeddings(model) if common.should_freeze(config, device) else []
     query_prefix, passage_prefix = prefixes(model, config.query_prefix, config.passage_prefix)
     table = make_table()
     prompts = {
@@ -165,6 +166,7 @@ def fit_sentence_transformer(
         config,
         checkpoints,
         has_dev=dev is not None,
+        device=device,
         batch_sampler=sampler,
         prompts=prompts or None,
     )
@@ -200,6 +202,7 @@ def fit_sentence_transformer(
         summary={
             **summary,
             "frozen": frozen,
+            "device": device,
             "dev_history": evaluator.history if evaluator else [],
         },
         extra={"prefixes": {"query": query_prefix, "passage": passage_prefix}},

@@ -105,6 +105,22 @@ def versions() -> dict[str, str]:
     return found
 
 
+def resolve_device(config: TrainConfig) -> str:
+    """``config.device``, with ``"auto"`` resolved to ``"cuda"`` when torch sees a GPU."""
+    if config.device != "auto":
+        return config.device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def should_freeze(config: TrainConfig, device: str) -> bool:
+    """Whether to freeze the word embeddings (by default: on CPU only)."""
+    if config.freeze_word_embeddings is None:
+        return device == "cpu"
+    return config.freeze_word_embeddings
+
+
 def set_threads(config: TrainConfig) -> None:
     """Apply ``config.threads`` to torch."""
     if config.threads:
@@ -172,6 +188,7 @@ def training_arguments(
     checkpoints: Path,
     *,
     has_dev: bool,
+    device: str = "cpu",
     **extra: Any,
 ) -> Any:
     """sentence-transformers training arguments from a polyret config."""
@@ -189,7 +206,7 @@ def training_arguments(
         "weight_decay": config.weight_decay,
         "seed": config.seed,
         "data_seed": config.seed,
-        "use_cpu": True,
+        "use_cpu": device == "cpu",
         "report_to": "none",
         "logging_steps": config.logging_steps,
         "save_strategy": "steps" if save_steps else "no",

@@ -24,10 +24,12 @@ class TrainConfig(BaseModel):
         weight_decay: AdamW weight decay.
         seed: Seeds model initialization (a fresh head), data order and dropout.
         max_seq_length: Tokens per text (bi-encoder) or per pair (cross-encoder).
-        freeze_word_embeddings: Keep the input word-embedding matrix fixed. On
-            multilingual-e5-small it is 82% of the parameters: freezing it makes a CPU step
-            ~12x faster and uses ~2.5x less memory with the same loss curve (MODELS.md),
-            and words absent from the training data keep their pretrained vectors.
+        freeze_word_embeddings: Keep the input word-embedding matrix fixed (``None``: on
+            CPU, not on a GPU). On multilingual-e5-small it is 82% of the parameters:
+            freezing it makes a CPU step ~12x faster and uses ~2.5x less memory with the
+            same loss curve (MODELS.md), and words absent from the training data keep their
+            pretrained vectors.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (a GPU when torch sees one).
         num_negatives: Hard negatives per row taken from the training set (``None``: as
             many as every row has; ``0``: in-batch negatives only).
         save_steps: Save a resumable checkpoint every this many steps (0: no checkpoints).
@@ -53,7 +55,8 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(default=0.01, ge=0)
     seed: int = 0
     max_seq_length: int | None = Field(default=128, ge=8)
-    freeze_word_embeddings: bool = True
+    freeze_word_embeddings: bool | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     num_negatives: int | None = Field(default=None, ge=0)
     save_steps: int = Field(default=0, ge=0)
     save_total_limit: int | None = Field(default=2, ge=1)

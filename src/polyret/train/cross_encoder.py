@@ -110,17 +110,23 @@ def train_cross_encoder(
     )
     common.set_threads(config)
     set_seed(config.seed)  # the fresh head's initialization
-    model = CrossEncoder(base_ref, num_labels=1, device="cpu")
+    device = common.resolve_device(config)
+    model = CrossEncoder(base_ref, num_labels=1, device=device)
     saved_max_length = model.max_seq_length
     if config.max_seq_length:
         model.max_seq_length = config.max_seq_length
-    frozen = common.freeze_word_embeddings(model) if config.freeze_word_embeddings else []
+    frozen = common.freeze_word_embeddings(model) if common.should_freeze(config, device) else []
     table = cross_encoder_table(training_set, config)
     extra: dict[str, Any] = {}
     if config.loss == "listwise" and config.in_batch_negatives:
         extra["batch_sampler"] = same_language_sampler(training_set.column("lang"))
     args = common.training_arguments(
-        CrossEncoderTrainingArguments, config, checkpoints, has_dev=dev is not None, **extra
+        CrossEncoderTrainingArguments,
+        config,
+        checkpoints,
+        has_dev=dev is not None,
+        device=device,
+        **extra,
     )
     evaluator = None
     if dev is not None:
@@ -152,6 +158,7 @@ def train_cross_encoder(
         summary={
             **summary,
             "frozen": frozen,
+            "device": device,
             "dev_history": evaluator.history if evaluator else [],
         },
     )
