@@ -207,6 +207,9 @@ def cross_encoder(args: argparse.Namespace, data: Dataset) -> None:
             .search(queries, k=args.k),
         }
         firsts_file.write_text(json.dumps({n: r.to_dict() for n, r in firsts.items()}))
+    if args.model:  # an already trained cross-encoder: its dev-tuned fusion with the first stage
+        fusion(args, data, Path(args.model), firsts, queries, qrels)
+        return
     rows = mine_negatives(
         crops(data, args.seed),
         data.corpus,
@@ -254,6 +257,41 @@ def cross_encoder(args: argparse.Namespace, data: Dataset) -> None:
         print(f"{first} → trained CE vs {first}: paired randomization test p = {p:.3f}")
 
 
+def fusion(
+    args: argparse.Namespace,
+    data: Dataset,
+    folder: Path,
+    firsts: dict[str, Run],
+    queries: Queries,
+    qrels: Any,
+) -> None:
+    """First stage + cross-encoder, min-max normalized per query, weights fit on dev
+    (polyret.rerank.EnsembleReranker), then applied to the same test sample."""
+    from polyret.rerank import CrossEncoderReranker, EnsembleReranker
+
+    dev_queries, dev_qrels = data.split("dev")
+    dev_firsts = {
+        "bm25": BM25().index(data.corpus).search(dev_queries, k=args.k),
+        "dense": Dense(st_encoder(default_model_path()))
+        .index(data.corpus)
+        .search(dev_queries, k=args.k),
+    }
+    reranker = CrossEncoderReranker(folder, batch_size=32, cache=args.out / "ce-scores.sqlite")
+    results: dict[str, dict[str, Any]] = {}
+    for first, run in firsts.items():
+        ensemble = EnsembleReranker({first: dev_firsts[first], "ce": reranker})
+        fit = ensemble.fit(dev_queries, dev_firsts[first], data.corpus, dev_qrels, k=args.k)
+        ensemble.members[first] = run
+        results[first] = summary(evaluate(run, qrels, ["ndcg@10"], queries=queries))
+        fused = ensemble.rerank(queries, run, data.corpus, k=args.k)
+        label = f"{first} + CE (dev weights {fit.weights[0]:.1f}/{fit.weights[1]:.1f})"
+        results[label] = summary(evaluate(fused, qrels, ["ndcg@10"], queries=queries))
+        p = p_value(results[label], results[first])
+        print(f"{label} vs {first}: paired randomization test p = {p:.3f}")
+    (args.out / f"{folder.name}-fusion.json").write_text(json.dumps(results, indent=1))
+    table(f"{folder.name}: fusion with the first stage, test sample", results, None)
+
+
 def _untrained(out: Path, seed: int) -> Path:
     """multilingual-e5-small with a fresh (seeded, random) head, saved once."""
     folder = out / f"ce-untrained-seed{seed}"
@@ -290,6 +328,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10, help="cross-encoder: documents reranked")
     parser.add_argument("--per-lang", type=int, default=50, help="cross-encoder: test queries")
     parser.add_argument("--skip-untrained", action="store_true")
+    parser.add_argument("--model", help="cross-encoder: a trained folder → dev-tuned fusion")
     parser.add_argument("--out", type=Path, default=Path("/tmp/polyret-bench-train"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
