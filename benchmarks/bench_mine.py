@@ -45,10 +45,10 @@ same agreement is measured once more with polyret's float32 ONNX encoder
 isolates the mining logic from the int8 encoder's small score differences, which reorder
 e5's tightly packed scores around the window edges.
 
-Run: ``.venv/bin/python benchmarks/bench_mine.py [--repeats 2] [--shared-langs de,zh,ar]``
-(the bigger set, all judged queries of the shared ``xquad-r-<lang>`` collections merged
-into one multilingual corpus, is skipped when ../shared/data is absent or with
-``--shared-langs ''``).
+Run: ``.venv/bin/python benchmarks/bench_mine.py [--repeats 3] [--shared-langs de,zh,ar]
+2>/dev/null`` (stderr: sentence-transformers' progress bars). The bigger set, all judged
+queries of the shared ``xquad-r-<lang>`` collections merged into one multilingual corpus,
+is skipped when ../shared/data is absent or with ``--shared-langs ''``.
 """
 
 from __future__ import annotations
@@ -387,7 +387,7 @@ def agreement(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=2, help="Cold rounds (best is kept).")
+    parser.add_argument("--repeats", type=int, default=3, help="Cold rounds (best is kept).")
     parser.add_argument(
         "--no-float32-check", action="store_true", help="Skip the float32 agreement check."
     )
