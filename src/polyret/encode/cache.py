@@ -85,7 +85,8 @@ class EmbeddingCache:
                 )
             self._shards[number] = values
             for row, key in enumerate(keys.tolist()):
-                self._index.setdefault(key, (number, row))
+                # numpy strips trailing NUL bytes from S20 values: restore the 20-byte digest
+                self._index.setdefault(key.ljust(20, b"\0"), (number, row))
 
     def get(self, keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
         """``(found, rows)``: a mask of cached keys and their embeddings (in ``keys`` order)."""
