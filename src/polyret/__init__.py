@@ -23,6 +23,7 @@ _SUBPACKAGES = (
     "llm",
     "mine",
     "models",
+    "pipeline",
     "registry",
     "report",
     "rerank",
