@@ -88,11 +88,32 @@ def p_value(after: dict[str, Any], before: dict[str, Any]) -> float | None:
     return float(randomization_test(a, b))
 
 
-def crops(data: Dataset, seed: int, per_doc: int = 1) -> TrainingSet:
-    """Label-free (query, positive) rows: a random span of each sentence → the sentence."""
-    return load_generator(
-        "crop", per_doc=per_doc, ratio_min=0.2, ratio_max=0.5, positive="document", seed=seed
-    ).generate(data.corpus)
+def crops(data: Dataset, seed: int, per_doc: int = 1, thai_phrases: bool = False) -> TrainingSet:
+    """Label-free (query, positive) rows: a random span of each sentence → the sentence.
+
+    With ``thai_phrases`` Thai is cropped at the spaces between its phrases instead of at
+    any character (character crops cut Thai words in the middle).
+    """
+
+    def generate(corpus: Any, unit: str) -> TrainingSet:
+        return load_generator(
+            "crop",
+            per_doc=per_doc,
+            ratio_min=0.2,
+            ratio_max=0.5,
+            positive="document",
+            unit=unit,
+            seed=seed,
+        ).generate(corpus)
+
+    if not thai_phrases:
+        return generate(data.corpus, "auto")
+    langs = data.corpus.table.column("lang").to_pylist()
+    thai = [i for i, lang in enumerate(langs) if lang == "th"]
+    rest = [i for i, lang in enumerate(langs) if lang != "th"]
+    return TrainingSet.concat(
+        [generate(data.corpus.take(rest), "auto"), generate(data.corpus.take(thai), "word")]
+    )
 
 
 def dev_questions(data: Dataset) -> TrainingSet:
@@ -137,7 +158,10 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
     else:
         base = {s: scores(default_model_path(), data, s) for s in ("dev", "test")}
         base_file.write_text(json.dumps(base, indent=1))
-    rows = crops(data, args.seed, args.per_doc) if args.data == "crops" else dev_questions(data)
+    if args.data == "crops":
+        rows = crops(data, args.seed, args.per_doc, args.thai_phrases)
+    else:
+        rows = dev_questions(data)
     if args.negatives:
         rows = mine_negatives(
             rows, data.corpus, "bm25", "random-top-k", num_negatives=args.negatives, max_rank=30
@@ -145,7 +169,8 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
     name = (
         f"bi-{args.data}-n{args.negatives}{'-' + args.group_by if args.group_by else ''}"
         f"{'-x' + str(args.per_doc) if args.per_doc > 1 else ''}"
-        f"{'-noprefix' if args.no_prefixes else ''}-s{args.steps}"
+        f"{'-noprefix' if args.no_prefixes else ''}{'-thphrase' if args.thai_phrases else ''}"
+        f"-s{args.steps}"
         f"-bs{args.batch_size}-lr{args.lr:g}-t{args.temperature:g}-seed{args.seed}"
     )
     config = BiEncoderConfig(
@@ -316,6 +341,7 @@ def main() -> None:
         "--data", choices=["crops", "dev-questions"], default="crops", help="bi-encoder rows"
     )
     parser.add_argument("--per-doc", type=int, default=1, help="crops per sentence")
+    parser.add_argument("--thai-phrases", action="store_true", help="crop Thai at spaces")
     parser.add_argument("--no-prefixes", action="store_true", help="train without query:/passage:")
     parser.add_argument("--group-by", choices=sorted(GROUPS), help="topic-aware batches")
     parser.add_argument("--max-seq-length", type=int, default=64)
