@@ -125,3 +125,32 @@ def test_torch_fallback_matches_the_reference(e5_folder, reference, sample_texts
     assert torch_path.runtime == "torch" and not torch_path.quantize
     docs = torch_path.encode_documents(sample_texts[:8])
     assert np.allclose(docs, reference["passage"][:8], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("pooling", "fast"),
+    [
+        ({"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}, True),  # ST < 6
+        ({"pooling_mode": "mean"}, True),  # sentence-transformers 6 (what polyret.train saves)
+        ({"pooling_mode": "cls"}, False),
+        ({"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}, False),
+    ],
+)
+def test_fast_path_reads_both_pooling_config_styles(e5_folder, tmp_path, pooling, fast):
+    import json
+    import shutil
+
+    from polyret.encode.fast import read_model_folder
+    from polyret.errors import InvalidInputError
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        shutil.copy(e5_folder / name, folder / name)
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    if fast:
+        assert read_model_folder(folder)["dim"] == 384
+    else:
+        with pytest.raises(InvalidInputError, match="mean pooling only"):
+            read_model_folder(folder)

@@ -164,7 +164,10 @@ def read_model_folder(path: Path) -> dict[str, Any]:
     pooling = (
         _read_json(path / "1_Pooling" / "config.json") if (path / "1_Pooling").is_dir() else {}
     )
-    if pooling and not pooling.get("pooling_mode_mean_tokens", False):
+    # sentence-transformers < 6 writes pooling_mode_mean_tokens: true, 6+ pooling_mode: "mean"
+    if pooling and not (
+        pooling.get("pooling_mode_mean_tokens", False) or pooling.get("pooling_mode") == "mean"
+    ):
         raise InvalidInputError(
             "the fast path supports mean pooling only: use the 'sentence-transformers' backend",
             path=path / "1_Pooling" / "config.json",
