@@ -19,10 +19,17 @@ then ``evaluate(run, qrels, ["ndcg@10"])`` per query language.
 negatives, and rerank the BM25 and dense top-``k`` of a fixed sample of test queries with
 the untrained and the trained model; the first stages themselves are the baselines.
 
+``difficulty``: no training. How hard is each source of training rows for the *base* model?
+Its InfoNCE loss (τ 0.01) and in-batch top-1 accuracy over seeded batches of 16 rows
+(in-batch negatives only, the same batches for every source). A source the base model
+already solves gives little gradient: this is the diagnostic behind the small label-free
+gains (see the closing note of issue 9).
+
 The dev split serves only for dev evaluation / early stopping.
 
     nice .venv/bin/python benchmarks/bench_train.py bi-encoder --group-by article --steps 100
     nice .venv/bin/python benchmarks/bench_train.py cross-encoder --steps 150
+    nice .venv/bin/python benchmarks/bench_train.py difficulty
 
 Results go to ``--out`` (default ``/tmp/polyret-bench-train``) as JSON; Markdown tables are
 printed.
@@ -206,6 +213,54 @@ def bi_encoder(args: argparse.Namespace, data: Dataset) -> None:
         table(title, {"base": base[split], "trained": after[split]}, ("trained", "base"))
 
 
+def ict_neighbours(data: Dataset, seed: int) -> TrainingSet:
+    """Label-free: a sentence → an adjacent sentence of its paragraph (ICT, group mode)."""
+    return load_generator("ict", group_by=GROUPS["paragraph"], seed=seed).generate(data.corpus)
+
+
+def in_batch_difficulty(rows: TrainingSet, batch_size: int, seed: int) -> dict[str, Any]:
+    """The base model's InfoNCE loss (τ 0.01) and top-1 accuracy over in-batch negatives."""
+    encoder = load_encoder()
+    queries = encoder.encode_queries(rows.table.column("query").to_pylist())
+    positives = encoder.encode_documents(rows.table.column("positive").to_pylist())
+    langs = np.array(rows.table.column("lang").to_pylist())
+    order = np.random.default_rng(seed).permutation(len(rows))
+    losses, hits = [], []
+    for start in range(0, len(order) - batch_size + 1, batch_size):
+        batch = order[start : start + batch_size]
+        logits = queries[batch] @ positives[batch].T / 0.01
+        logits -= logits.max(axis=1, keepdims=True)
+        log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        losses.extend(-np.diag(log_softmax))
+        hits.extend(logits.argmax(axis=1) == np.arange(len(batch)))
+    per_lang = {
+        lang: float(np.mean([h for h, i in zip(hits, order, strict=False) if langs[i] == lang]))
+        for lang in sorted(set(langs))
+    }
+    return {"rows": len(rows), "loss": float(np.mean(losses)), "top1": float(np.mean(hits)),
+            "top1_by_lang": per_lang}  # fmt: skip
+
+
+def difficulty(args: argparse.Namespace, data: Dataset) -> None:
+    sources = {
+        "crop 20-50 % (label-free)": crops(data, args.seed),
+        "ICT neighbour (label-free)": ict_neighbours(data, args.seed),
+        "dev human questions (supervised, diagnostic)": dev_questions(data),
+    }
+    results = {
+        name: in_batch_difficulty(rows, args.batch_size, args.seed)
+        for name, rows in sources.items()
+    }
+    (args.out / "difficulty.json").write_text(json.dumps(results, indent=1))
+    langs = sorted(next(iter(results.values()))["top1_by_lang"])
+    print(f"\n## base model on each training source, batches of {args.batch_size}")
+    print("| source | rows | InfoNCE loss | top-1 | " + " | ".join(langs) + " |")
+    print("|---|---|---|---|" + "---|" * len(langs))
+    for name, r in results.items():
+        cells = " | ".join(f"{r['top1_by_lang'][lang]:.3f}" for lang in langs)
+        print(f"| {name} | {r['rows']} | {r['loss']:.3f} | {r['top1']:.3f} | {cells} |")
+
+
 def sample_queries(queries: Queries, per_lang: int) -> Queries:
     """The first ``per_lang`` test queries of each language (a fixed, documented sample)."""
     keep: list[str] = []
@@ -331,7 +386,7 @@ def _untrained(out: Path, seed: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("experiment", choices=["bi-encoder", "cross-encoder"])
+    parser.add_argument("experiment", choices=["bi-encoder", "cross-encoder", "difficulty"])
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
@@ -364,6 +419,8 @@ def main() -> None:
     data = load("xquad-r")
     if args.experiment == "bi-encoder":
         bi_encoder(args, data)
+    elif args.experiment == "difficulty":
+        difficulty(args, data)
     else:
         cross_encoder(args, data)
 
