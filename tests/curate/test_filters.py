@@ -12,7 +12,7 @@ import pytest
 
 from polyret.curate import apply_filters, load_filter
 from polyret.curate.dedup import DedupFilter, normalize_query, shingles
-from polyret.curate.filters import CopyFilter, LanguageFilter, LengthFilter, copy_overlap
+from polyret.curate.quality import CopyFilter, LanguageFilter, LengthFilter, copy_overlap
 from polyret.curate.self_supervised import IndependentCrop, InverseCloze
 from polyret.errors import InvalidInputError
 from polyret.io import read_queries
@@ -302,3 +302,13 @@ def test_filters_by_name_in_a_chain(questions):
     for before, after in itertools.pairwise(steps):
         assert after["before"] == before["kept"]
     assert all(json.dumps(s["config"]) for s in steps)  # configs are plain JSON
+
+
+def test_the_filters_registry_is_not_shadowed_by_a_module():
+    import importlib
+
+    import polyret.curate
+
+    importlib.import_module("polyret.curate.quality")
+    load_filter("length")  # imports the module behind a lazy entry
+    assert polyret.curate.filters is polyret.curate.registry.filters
