@@ -1,0 +1,71 @@
+"""Picklable recipes for the models a Ray actor loads once, in its own process.
+
+Loaded models (an ONNX session, an LLM client with an open cache) do not travel between
+processes; a spec does, and each actor calls it once in its constructor. Any zero-argument
+callable returning the object works in its place (Ray pickles it with cloudpickle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Factory = Callable[[], T]
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """:func:`polyret.encode.load_encoder` arguments: a registered name or a model folder."""
+
+    encoder: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self) -> Any:
+        from polyret.encode import load_encoder
+
+        return load_encoder(self.encoder, **self.options)
+
+
+@dataclass(frozen=True)
+class RerankerSpec:
+    """:func:`polyret.rerank.load_reranker` arguments."""
+
+    reranker: str
+    model: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self) -> Any:
+        from polyret.rerank import load_reranker
+
+        return load_reranker(self.reranker, *([self.model] if self.model else []), **self.options)
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """:func:`polyret.curate.load_generator` arguments, with the LLM client built per actor.
+
+    Args:
+        method: Registered generation method.
+        options: The method's options (``seed`` included).
+        llm: An ``http(s)://`` endpoint or a local model (``None``: no LLM).
+        llm_model: The model name the endpoint serves.
+        llm_cache: The answers cache (SQLite; shared by the actors of one machine).
+    """
+
+    method: str
+    options: dict[str, Any] = field(default_factory=dict)
+    llm: str | None = None
+    llm_model: str | None = None
+    llm_cache: str | None = None
+
+    def __call__(self) -> Any:
+        from polyret.curate import load_generator
+
+        options = dict(self.options)
+        if self.llm is not None:
+            from polyret.llm import client_from
+
+            options["llm"] = client_from(self.llm, self.llm_model, cache=self.llm_cache)
+        return load_generator(self.method, **options)

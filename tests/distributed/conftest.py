@@ -1,0 +1,80 @@
+"""A real two-node Ray cluster on 127.0.0.1 for the session (head + one worker node).
+
+``ray start --head`` with one CPU, then ``ray start --address`` with one more CPU as a
+second raylet, so actors of one job really run on two nodes; the driver connects with
+``ray.init(address=...)``. Everything is stopped with ``ray stop --force`` at teardown
+(also when a test failed), and the cluster's files live in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+OBJECT_STORE = str(256 * 2**20)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ray_cli() -> str:
+    found = Path(sys.executable).with_name("ray")
+    return str(found) if found.is_file() else "ray"
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """The address of a running local cluster (2 nodes, 1 CPU each)."""
+    pytest.importorskip("ray", reason="ray is not installed: pip install 'polyret[ray]'")
+    pytest.importorskip("ray.data", reason="Ray Data is not installed: pip install 'polyret[ray]'")
+    import ray
+
+    temp = Path(tempfile.mkdtemp(prefix="pr-ray-", dir="/tmp"))  # short: unix socket paths
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "HF_HUB_OFFLINE": "1",
+        # workers unpickle test helpers by module name
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    ray_cli = _ray_cli()
+    common = ["--num-cpus", "1", "--object-store-memory", OBJECT_STORE, "--disable-usage-stats"]
+    try:
+        subprocess.run(
+            [ray_cli, "start", "--head", "--port", str(port), "--node-ip-address", "127.0.0.1",
+             "--include-dashboard=false", "--temp-dir", str(temp), *common],
+            check=True, env=env, capture_output=True, timeout=120,
+        )  # fmt: skip
+        subprocess.run(
+            [ray_cli, "start", "--address", address, "--node-ip-address", "127.0.0.1", *common],
+            check=True, env=env, capture_output=True, timeout=120,
+        )  # fmt: skip
+        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        yield address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        subprocess.run([ray_cli, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_backend(ray_cluster: str):
+    """The ray backend on the session cluster: two actors, small shards."""
+    from polyret.distributed import Backend
+
+    return Backend("ray", address=ray_cluster, workers=2, batch_size=150)
