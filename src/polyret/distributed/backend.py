@@ -66,6 +66,10 @@ class Backend:
                 "endpoint_concurrency must be >= 1", field="endpoint_concurrency"
             )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, as plain data (what a pipeline config's ``backend`` holds)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
     @property
     def is_ray(self) -> bool:
         """Whether stages run on Ray."""
@@ -87,10 +91,9 @@ def backend_from(value: Backend | str | dict[str, Any] | None, **overrides: Any)
         >>> backend_from({"name": "ray", "workers": 1}, address=None).workers
         1
     """
+    fields: dict[str, Any]
     if isinstance(value, Backend):
-        fields: dict[str, Any] = {
-            name: getattr(value, name) for name in Backend.__dataclass_fields__
-        }
+        fields = value.to_dict()
     elif isinstance(value, str):
         fields = {"name": value}
     elif value is None:

@@ -53,16 +53,24 @@ def mine_negatives(
     backend: Backend,
     *,
     k: int | None = None,
+    index_dir: str | os.PathLike[str] | None = None,
     **overrides: Any,
 ) -> TrainingSet:
-    """:func:`polyret.mine.mine_negatives` on ``backend`` (ray: an index folder or ``"bm25"``)."""
+    """:func:`polyret.mine.mine_negatives` on ``backend``.
+
+    On ray the workers load the index from a folder: ``retriever`` is an index folder or
+    ``"bm25"``, or a loaded index saved at ``index_dir``.
+    """
     if not backend.is_ray:
         from polyret.mine import mine_negatives as local
 
         return local(training_set, corpus, retriever, strategy, k=k, **overrides)
     from polyret.distributed.rank import mine_negatives as on_ray
 
-    return on_ray(training_set, corpus, retriever, backend, strategy, k=k, **overrides)
+    name = None
+    if not isinstance(retriever, str | os.PathLike) and index_dir is not None:
+        retriever, name = index_dir, type(retriever).__name__  # as the local run names it
+    return on_ray(training_set, corpus, retriever, backend, strategy, k=k, name=name, **overrides)
 
 
 def generate(

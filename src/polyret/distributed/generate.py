@@ -84,9 +84,7 @@ def generate(
         _claim(parts, _job_key(local, corpus))
     chunks = chunked(corpus, chunk_size, getattr(local, "group_key", None))
     bounds = np.concatenate([[0], np.cumsum([len(c) for c in chunks])]).tolist()
-    rows = [
-        {"shard": n, "start": bounds[n], "stop": bounds[n + 1]} for n in range(len(chunks))
-    ]
+    rows = [{"shard": n, "start": bounds[n], "stop": bounds[n + 1]} for n in range(len(chunks))]
     workers = min(backend.workers, backend.endpoint_concurrency or backend.workers)
     constructor = {"generator": generator, "corpus": corpus, "parts": str(parts)}
     run_shards(backend, rows, GenerateShards, constructor, workers=workers)

@@ -117,6 +117,7 @@ def mine_negatives(
     *,
     k: int | None = None,
     work_dir: str | Path | None = None,
+    name: str | None = None,
     **overrides: Any,
 ) -> TrainingSet:
     """:func:`polyret.mine.mine_negatives` with candidate retrieval sharded on Ray.
@@ -131,6 +132,8 @@ def mine_negatives(
         strategy: A registered mining strategy.
         k: Candidates per query (default: the strategy's depth).
         work_dir: Where the ``"bm25"`` index is saved (``None``: a temporary folder).
+        name: The retriever's name in the provenance (default: as the local backend
+            names ``retriever``).
         **overrides: :class:`~polyret.mine.MiningConfig` fields (``seed``, ...).
 
     Raises:
@@ -149,14 +152,15 @@ def mine_negatives(
 
             folder = Path(work_dir or tmp) / "bm25"
             index_bm25(BM25(), corpus, backend).save(folder, overwrite=True)
-            name = "bm25"
+            default_name = "bm25"
         elif Path(spec).is_dir():
-            folder, name = Path(spec), f"index:{spec}"
+            folder, default_name = Path(spec), f"index:{spec}"
         else:
             raise InvalidInputError(
                 f"the ray backend mines from a saved index folder or 'bm25', not {spec!r}",
                 field="retriever",
             )
+        name = name or default_name
         rows = _query_shards(training_set.ids, backend.batch_size)
         constructor = {
             "index": str(folder),

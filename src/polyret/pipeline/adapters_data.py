@@ -59,25 +59,24 @@ def run_dataset(stage: DatasetStage, ctx: StageContext, out: Path) -> dict[str, 
 
 def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """:func:`polyret.curate.generate` over the corpus (resumable chunks, saved atomically)."""
-    from polyret.curate import generate, load_generator
+    from polyret.distributed import GeneratorSpec, generate
 
     p = stage.params
     options = {**p.options, "seed": ctx.seed}
+    answers = None
     if p.llm is not None:
-        from polyret.llm import client_from
         from polyret.paths import cache_root
 
         answers = cache_root() / "llm" / "answers.sqlite"
         answers.parent.mkdir(parents=True, exist_ok=True)
-        options["llm"] = client_from(p.llm, p.llm_model, cache=answers)
+    cache = None if answers is None else str(answers)
+    spec = GeneratorSpec(p.method, options, p.llm, p.llm_model, cache)
     corpus = ctx.dataset().corpus
     if p.langs:
         corpus = corpus.filter(lang=p.langs)
     if p.limit is not None:
         corpus = corpus.take(range(min(p.limit, len(corpus))))
-    examples = generate(
-        load_generator(p.method, **options), corpus, out, chunk_size=p.chunk_size, overwrite=True
-    )
+    examples = generate(spec, corpus, out, ctx.backend, chunk_size=p.chunk_size, overwrite=True)
     return {"examples": len(examples), "documents": len(corpus)}
 
 
@@ -99,14 +98,23 @@ def run_filter(stage: FilterStage, ctx: StageContext, out: Path) -> dict[str, An
 
 def run_mine(stage: MineStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """:func:`polyret.mine.mine_negatives` from the ``index`` input or a named retriever."""
-    from polyret.mine import mine_negatives
+    from polyret.distributed import mine_negatives
 
     p = stage.params
     retriever = ctx.index() if ctx.has("index") else p.retriever
     overrides = {**p.overrides(), "seed": ctx.seed}
+    index_dir = ctx.input_dir("index") if ctx.has("index") else None  # for ray workers
     examples = ctx.training_set()
+    corpus = ctx.dataset().corpus
     mined = mine_negatives(
-        examples, ctx.dataset().corpus, retriever, p.strategy, k=p.k, **overrides
+        examples,
+        corpus,
+        retriever,
+        p.strategy,
+        ctx.backend,
+        k=p.k,
+        index_dir=index_dir,
+        **overrides,
     )
     mined.save(out, overwrite=True)
     return {"before": len(examples), "kept": len(mined)}

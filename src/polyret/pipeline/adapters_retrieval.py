@@ -26,21 +26,25 @@ EVALUATION_FILE = "evaluation.json"
 
 def run_index_bm25(stage: IndexBM25Stage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """:class:`polyret.retrieve.BM25` over the corpus, saved."""
+    from polyret.distributed import index_bm25
     from polyret.retrieve import BM25
 
-    bm25 = BM25(**stage.params.options()).index(ctx.dataset().corpus)
+    bm25 = index_bm25(BM25(**stage.params.options()), ctx.dataset().corpus, ctx.backend)
     bm25.save(out, overwrite=True)
     return {"documents": bm25.num_documents}
 
 
 def run_index_dense(stage: IndexDenseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """:class:`polyret.retrieve.Dense` over the corpus with a named encoder or a trained one."""
+    from polyret.distributed import EncoderSpec, index_dense
     from polyret.retrieve import Dense, DenseConfig
 
     p = stage.params
     ref = str(ctx.input_dir("encoder")) if ctx.has("encoder") else str(p.encoder)
     encoder = ctx.encoder({"encoder": ref, "options": p.encoder_options})
-    dense = Dense(encoder, DenseConfig(**p.dense_options())).index(ctx.dataset().corpus)
+    dense = Dense(encoder, DenseConfig(**p.dense_options()))
+    spec = EncoderSpec(ref, dict(p.encoder_options))
+    dense = index_dense(dense, ctx.dataset().corpus, spec, ctx.backend)
     dense.save(out, overwrite=True)
     write_encoder_spec(out, ref, p.encoder_options)
     return {"documents": dense.num_documents, "encoder": encoder.name}
@@ -94,23 +98,24 @@ def run_fuse(stage: FuseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
 
 def run_rerank(stage: RerankStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """A registered reranker over the run's top ``k`` (optionally ensembled with the run)."""
-    from polyret.rerank import EnsembleReranker, load_reranker
+    from polyret.distributed import RerankerSpec, rerank
+    from polyret.rerank import EnsembleReranker
 
     p = stage.params
     data = ctx.dataset()
     run = ctx.run()
     model = str(ctx.input_dir("model")) if ctx.has("model") else p.model
-    reranker = load_reranker(p.reranker, *([model] if model else []), **p.options)
+    reranker = RerankerSpec(p.reranker, model, dict(p.options))
     queries = ctx.queries_of(p.splits) if p.splits else data.queries.filter(ids=list(run))
     info: dict[str, Any] = {"reranker": p.reranker, "model": model, "k": p.k}
     if not p.ensemble:
-        reranked = reranker.rerank(queries, run.select(queries.ids), data.corpus, p.k)
+        reranked = rerank(reranker, queries, run.select(queries.ids), data.corpus, p.k, ctx.backend)
     else:
         # the reranker scores the tuning and the output queries in one call; the ensemble
         # then combines precomputed runs (fit on the tuning split, applied to the output)
         tune_queries, tune_qrels = ctx.split(p.tune_split)
         both = data.queries.filter(ids={*queries.ids, *tune_queries.ids})
-        scored = reranker.rerank(both, run.select(both.ids), data.corpus, p.k)
+        scored = rerank(reranker, both, run.select(both.ids), data.corpus, p.k, ctx.backend)
         ensemble = EnsembleReranker({"first-stage": run, p.reranker: scored})
         fit = ensemble.fit(
             tune_queries,

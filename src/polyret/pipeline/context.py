@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polyret.distributed.backend import LOCAL, Backend
 from polyret.pipeline.schema import StageBase
 from polyret.types import Dataset, Qrels, Queries, Run, TrainingSet
 
@@ -37,12 +38,14 @@ class StageContext:
         dirs: Folder of every finished stage of this run, by name.
         seed: The stage's effective seed (``None`` for stages without randomness).
         memo: Artifacts already loaded in this run (shared by all stages).
+        backend: Where the heavy stages run (:mod:`polyret.distributed`).
     """
 
     stage: StageBase
     dirs: Mapping[str, Path]
     seed: int | None = None
     memo: dict[Any, Any] = field(default_factory=dict)
+    backend: Backend = LOCAL
 
     def input_dir(self, role: str, position: int = 0) -> Path:
         """The folder of the stage named in ``inputs.<role>`` (``position`` for lists)."""

@@ -23,6 +23,7 @@ so exactly those are recomputed (folders of old keys stay, so switching back is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -30,13 +31,14 @@ import platform
 import resource
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import polyret
+from polyret.distributed.backend import Backend, backend_from, ray_session
 from polyret.errors import UnknownNameError
 from polyret.io import atomic_directory, atomic_write
 from polyret.io.atomic import file_lock
@@ -124,6 +126,7 @@ def run_pipeline(
     force: Iterable[str] = (),
     on_stage: Callable[[StageResult], None] | None = None,
     report: bool = True,
+    backend: Backend | str | Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run every stage of ``config`` in order, reusing the finished ones.
 
@@ -135,6 +138,10 @@ def run_pipeline(
         on_stage: Called with each stage's result as soon as it is done (or reused).
         report: Write ``report.html`` and ``report.md`` (:func:`polyret.report.write_report`)
             at the end.
+        backend: Where the heavy stages run: a :class:`~polyret.distributed.Backend`, or
+            a name or a mapping of fields that override the config's ``backend`` (``None``
+            values ignored). Never part of a stage key: outputs are identical on every
+            backend.
 
     Returns:
         The run directory and each stage's result.
@@ -154,7 +161,10 @@ def run_pipeline(
     results: list[StageResult] = []
     dirs: dict[str, Path] = {}
     memo: dict[Any, Any] = {}
-    with file_lock(run_dir / ".lock"):
+    chosen = _backend(config, backend)
+    resolved["backend"] = chosen.to_dict()
+    session = ray_session(chosen) if chosen.is_ray else contextlib.nullcontext()
+    with file_lock(run_dir / ".lock"), session:
         _remove_leftovers(stages_dir)
         for stage in config.stages:
             key = keys[stage.name]
@@ -164,7 +174,7 @@ def run_pipeline(
             started = time.perf_counter()
             if not reused:
                 log.info("stage %s (%s): computing into %s", stage.name, stage.type, rel)
-                ctx = StageContext(stage, dirs, stage.seed(config.seed), memo)
+                ctx = StageContext(stage, dirs, stage.seed(config.seed), memo, chosen)
                 _compute(stage, ctx, folder, key, keys, resolved)
             seconds = round(time.perf_counter() - started, 3)
             dirs[stage.name] = folder
@@ -179,6 +189,14 @@ def run_pipeline(
                 on_stage(result)
     written = _write_report(run_dir) if report else None
     return RunResult(run_dir, config, tuple(results), written)
+
+
+def _backend(config: PipelineConfig, backend: Backend | str | Mapping[str, Any] | None) -> Backend:
+    """The config's backend with ``backend``'s overrides (a Backend replaces it whole)."""
+    if isinstance(backend, Backend):
+        return backend
+    overrides = {"name": backend} if isinstance(backend, str) else dict(backend or {})
+    return backend_from(config.backend.model_dump(), **overrides)
 
 
 def _compute(

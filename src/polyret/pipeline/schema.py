@@ -498,6 +498,23 @@ def stage_type(model: type[StageBase]) -> str:
     return str(annotation.__args__[0])  # type: ignore[union-attr]
 
 
+class BackendSpec(_Strict):
+    """Where the heavy stages (index-bm25, index-dense, rerank, mine, generate) run:
+    ``local`` (this process) or ``ray`` (:class:`polyret.distributed.Backend`: ``address``
+    ``auto``, ``host:port`` or ``ray://host:port``; ``workers`` actors of ``num_cpus``
+    each; ``batch_size`` documents or queries per shard; ``endpoint_concurrency`` caps the
+    actors calling one LLM endpoint). Results are identical, so the backend is not part
+    of any stage key: a run directory computed by one backend is reused by the other."""
+
+    name: Literal["local", "ray"] = "local"
+    address: str | None = None
+    workers: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=256, ge=1)
+    num_cpus: float = Field(default=1.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    endpoint_concurrency: int | None = Field(default=None, ge=1)
+
+
 class PipelineConfig(_Strict):
     """A whole pipeline: a name, a default seed and the stages, run in order.
 
@@ -505,12 +522,15 @@ class PipelineConfig(_Strict):
         name: Names the run (and the default run directory).
         seed: Seed of every stage that draws random numbers, unless its params set one.
         description: Free text, shown in the report.
+        backend: Where the heavy stages run (``{name: ray, address: auto}``); never part
+            of a stage key.
         stages: The stages; each reads only stages listed before it.
     """
 
     name: str = Field(pattern=NAME_PATTERN, max_length=80)
     seed: int = 0
     description: str = ""
+    backend: BackendSpec = BackendSpec()
     stages: list[Stage] = Field(min_length=1)
 
     def stage(self, name: str) -> StageBase:
