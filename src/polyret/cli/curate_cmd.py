@@ -73,8 +73,20 @@ def generate_command(
     api_key_env: str = typer.Option("OPENAI_API_KEY", help="Env variable with the API key."),
     cache: Path = typer.Option(None, help="LLM answer cache (default: in $POLYRET_CACHE)."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
+    backend: str = typer.Option(
+        "local", "--backend", help="local, or ray: generate chunks as Ray Data jobs."
+    ),
+    address: str = typer.Option(
+        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
+    ),
+    workers: int = typer.Option(
+        None, "--workers", help="Ray actors (default 2); each calls the LLM endpoint itself."
+    ),
 ) -> None:
     """Generate (query, positive) training examples from documents; resumable."""
+    from polyret.distributed import GeneratorSpec, backend_from
+    from polyret.distributed import generate as generate_on
+
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
     factory = generators.get(method)
@@ -82,10 +94,13 @@ def generate_command(
     options["seed"] = seed
     if langs:
         options["langs"] = [lang.strip() for lang in langs.split(",") if lang.strip()]
+    chosen = backend_from(backend, address=address, workers=workers)
+    cache_path = cache or cache_root() / "llm" / "answers.sqlite"
+    llm_options = {"api_key_env": api_key_env, "max_concurrency": concurrency}
+    spec = GeneratorSpec(method, dict(options), llm, model, str(cache_path), llm_options)
     if llm is not None:
         from polyret.llm import client_from
 
-        cache_path = cache or cache_root() / "llm" / "answers.sqlite"
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         options["llm"] = client_from(
             llm, model, api_key_env=api_key_env, cache=cache_path, max_concurrency=concurrency
@@ -96,9 +111,15 @@ def generate_command(
         documents = documents.filter(lang=docs_lang.split(","))
     if limit is not None:
         documents = documents.take(range(min(limit, len(documents))))
-    examples = generate(
-        generator, documents, out, chunk_size=chunk_size, overwrite=overwrite, show_progress=True
-    )
+    if chosen.is_ray:  # each actor builds the generator (and its LLM client) once
+        examples = generate_on(
+            spec, documents, out, chosen, chunk_size=chunk_size, overwrite=overwrite
+        )
+    else:
+        examples = generate(
+            generator, documents, out, chunk_size=chunk_size, overwrite=overwrite,
+            show_progress=True,
+        )  # fmt: skip
     console.print(funnel_table(examples, title=f"{method}: {len(examples)} examples → {out}"))
 
 

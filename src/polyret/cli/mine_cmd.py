@@ -41,8 +41,20 @@ def mine_command(
     ),
     split: str = typer.Option(None, help="Make pairs from this split of a collection."),
     overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+    backend: str = typer.Option(
+        "local",
+        "--backend",
+        help="local, or ray: retrieve candidates as Ray Data jobs (index folder or bm25).",
+    ),
+    address: str = typer.Option(
+        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
+    ),
+    workers: int = typer.Option(None, "--workers", help="Ray actors (default 2; ray only)."),
 ) -> None:
     """Mine hard negatives for every example and write the training set."""
+    from polyret.distributed import backend_from
+    from polyret.distributed import mine_negatives as mine_on
+
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
     from polyret.datasets import corpus_from, load
@@ -69,9 +81,13 @@ def mine_command(
         overrides["guide"] = guide  # a reranker name
     if keep_short:
         overrides["short"] = "keep"
-    mined = mine_negatives(
-        examples, documents, retriever, strategy, k=k, show_progress=True, **overrides
-    )
+    chosen = backend_from(backend, address=address, workers=workers)
+    if chosen.is_ray:
+        mined = mine_on(examples, documents, retriever, strategy, chosen, k=k, **overrides)
+    else:
+        mined = mine_negatives(
+            examples, documents, retriever, strategy, k=k, show_progress=True, **overrides
+        )
     mined.save(out, overwrite=overwrite)
     step = mined.funnel[-1]
     console.print(

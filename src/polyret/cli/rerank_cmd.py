@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import typer
@@ -70,9 +71,19 @@ def rerank_command(
     cache: Path = typer.Option(None, help="SQLite score cache (a rerun is free)."),
     batch_size: int = typer.Option(32, help="Pairs per forward pass (cross-encoder)."),
     tag: str = typer.Option(None, help="Run tag (default: polyret-<method>)."),
+    backend: str = typer.Option(
+        "local", "--backend", help="local, or ray: rerank shards of queries as Ray Data jobs."
+    ),
+    address: str = typer.Option(
+        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
+    ),
+    workers: int = typer.Option(None, "--workers", help="Ray actors (default 2; ray only)."),
 ) -> None:
     """Rerank each query's top-k documents of a run."""
-    reranker = build_reranker(
+    from polyret.distributed import backend_from, rerank
+
+    factory = functools.partial(
+        build_reranker,
         method,
         model,
         base_url=base_url,
@@ -81,9 +92,10 @@ def rerank_command(
         cache=cache,
         batch_size=batch_size,
     )
+    chosen = backend_from(backend, address=address, workers=workers)
     topics = queries_from(queries, split=split)
     first = read_trec_run(run)
     first = first.select([q for q in first if q in topics])
-    reranked = reranker.rerank(topics, first, corpus_from(corpus), k=k)
+    reranked = rerank(factory, topics, first, corpus_from(corpus), k, chosen)
     write_trec_run(reranked, out, tag=tag or f"polyret-{method}")
     console.print(f"reranked the top {k} of {len(reranked)} queries with {method} → {out}")

@@ -36,17 +36,33 @@ def index(
     variant: str = typer.Option("lucene", help="BM25: robertson, lucene, atire, bm25l, bm25+."),
     processes: int = typer.Option(1, help="BM25: processes for text analysis."),
     overwrite: bool = typer.Option(False, help="Replace an existing index folder."),
+    backend: str = typer.Option(
+        "local", "--backend", help="local, or ray: run the heavy part as Ray Data jobs."
+    ),
+    address: str = typer.Option(
+        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
+    ),
+    workers: int = typer.Option(None, "--workers", help="Ray actors (default 2; ray only)."),
 ) -> None:
     """Build a language-aware BM25 index, or a dense (FAISS) index with --dense."""
+    from polyret.distributed import EncoderSpec, backend_from, index_bm25, index_dense
+
     if out.exists() and not overwrite:  # fail before the work, not after it
         raise OutputExistsError(out)
+    chosen = backend_from(backend, address=address, workers=workers)
     documents = corpus_from(corpus)
     if dense is not None:
         retriever: BM25 | Dense = Dense(dense, DenseConfig(index=faiss_index))  # type: ignore[arg-type]
-        retriever.index(documents, show_progress=True)
+        if chosen.is_ray:
+            index_dense(retriever, documents, EncoderSpec(dense), chosen)
+        else:
+            retriever.index(documents, show_progress=True)
     else:
         config = BM25Config(k1=k1, b=b, variant=variant, lang=lang)  # type: ignore[arg-type]
-        retriever = BM25(config).index(documents, processes=processes, show_progress=True)
+        if chosen.is_ray:
+            retriever = index_bm25(BM25(config), documents, chosen)
+        else:
+            retriever = BM25(config).index(documents, processes=processes, show_progress=True)
     retriever.save(out, overwrite=overwrite)
     console.print(f"indexed {len(documents)} documents → {out}")
 

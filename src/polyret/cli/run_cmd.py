@@ -24,12 +24,26 @@ def run_command(
     force: list[str] = typer.Option(
         None, "--force", help="Recompute this stage (and what depends on it); repeatable."
     ),
+    backend: str = typer.Option(
+        None, "--backend", help="local or ray (overrides the config's backend.name)."
+    ),
+    address: str = typer.Option(
+        None, "--address", help="Ray cluster: auto, host:port or ray://host:port."
+    ),
+    workers: int = typer.Option(None, "--workers", help="Ray actors per stage."),
 ) -> None:
-    """Run a pipeline: every stage once; finished stages are reused, a killed run resumes."""
+    """Run a pipeline: every stage once; finished stages are reused, a killed run resumes.
+
+    The heavy stages run where the config's ``backend`` says, or ``--backend ray``; the
+    outputs (and the stage folders) are the same on every backend.
+    """
     from polyret.pipeline import run_pipeline
 
     quiet_chunk_logs()
-    result = run_pipeline(config, run_dir, force=force or (), on_stage=print_stage)
+    overrides = {"name": backend, "address": address, "workers": workers}
+    result = run_pipeline(
+        config, run_dir, force=force or (), on_stage=print_stage, backend=overrides
+    )
     print_summary(result)
 
 

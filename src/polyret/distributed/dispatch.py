@@ -8,11 +8,11 @@ pick a backend without changing anything else.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from polyret.distributed.backend import Backend
-from polyret.distributed.specs import EncoderSpec, GeneratorSpec, RerankerSpec
 from polyret.types import Corpus, Queries, Run, TrainingSet
 
 
@@ -25,7 +25,7 @@ def index_bm25(bm25: Any, corpus: Corpus, backend: Backend) -> Any:
     return on_ray(bm25, corpus, backend)
 
 
-def index_dense(dense: Any, corpus: Corpus, encoder: EncoderSpec, backend: Backend) -> Any:
+def index_dense(dense: Any, corpus: Corpus, encoder: Callable[[], Any], backend: Backend) -> Any:
     """``dense.index(corpus)`` on ``backend`` (``encoder`` loads ``dense.encoder`` in workers)."""
     if not backend.is_ray:
         return dense.index(corpus)
@@ -35,9 +35,18 @@ def index_dense(dense: Any, corpus: Corpus, encoder: EncoderSpec, backend: Backe
 
 
 def rerank(
-    reranker: RerankerSpec, queries: Queries, run: Run, corpus: Corpus, k: int, backend: Backend
+    reranker: Callable[[], Any],
+    queries: Queries,
+    run: Run,
+    corpus: Corpus,
+    k: int,
+    backend: Backend,
 ) -> Run:
-    """``reranker().rerank(queries, run, corpus, k)`` on ``backend``."""
+    """``reranker().rerank(queries, run, corpus, k)`` on ``backend``.
+
+    ``reranker`` (like every factory here) is a picklable zero-argument callable, e.g. a
+    :class:`~polyret.distributed.RerankerSpec`: on ray each actor calls it once.
+    """
     if not backend.is_ray:
         return reranker().rerank(queries, run, corpus, k)  # type: ignore[no-any-return]
     from polyret.distributed.rank import rerank as on_ray
@@ -74,7 +83,7 @@ def mine_negatives(
 
 
 def generate(
-    generator: GeneratorSpec,
+    generator: Callable[[], Any],
     corpus: Corpus,
     out: str | os.PathLike[str],
     backend: Backend,

@@ -15,6 +15,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 from polyret.distributed.backend import Backend
 from polyret.distributed.ray_data import resolve, run_shards
 from polyret.distributed.shards import read_shards, remove_leftovers, shard_path, write_shard
+from polyret.encode.base import EncoderConfig
 from polyret.errors import InvalidInputError
 from polyret.types import Corpus
 
@@ -30,10 +32,18 @@ log = logging.getLogger(__name__)
 
 
 class EncodeShards:
-    """Ray actor: loads the encoder once, encodes and writes each shard it is given."""
+    """Ray actor: loads the encoder once, encodes and writes each shard it is given.
 
-    def __init__(self, encoder: Any, folder: str) -> None:
+    An encoder that leaves its thread count to the library (``threads=None``) gets the
+    actor's CPUs instead of every core of the node, so actors do not oversubscribe it
+    (``threads`` is a speed-only option: it is not part of the fingerprint).
+    """
+
+    def __init__(self, encoder: Any, folder: str, threads: int) -> None:
         self.encoder = resolve(encoder)()
+        config = getattr(self.encoder, "config", None)
+        if isinstance(config, EncoderConfig) and config.threads is None:
+            self.encoder.config = replace(config, threads=threads)
         self.folder = folder
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -79,7 +89,9 @@ def encode_documents(
             {"shard": n, "texts": texts[start : start + shard_size]}
             for n, start in enumerate(range(0, len(texts), shard_size))
         ]
-        out = run_shards(backend, rows, EncodeShards, {"encoder": encoder, "folder": str(folder)})
+        threads = max(1, int(backend.num_cpus))
+        constructor = {"encoder": encoder, "folder": str(folder), "threads": threads}
+        out = run_shards(backend, rows, EncodeShards, constructor)
         seen = {str(row["fingerprint"]) for row in out}
         if fingerprint is not None and seen - {fingerprint}:
             raise InvalidInputError(

@@ -52,6 +52,8 @@ class GeneratorSpec:
         llm: An ``http(s)://`` endpoint or a local model (``None``: no LLM).
         llm_model: The model name the endpoint serves.
         llm_cache: The answers cache (SQLite; shared by the actors of one machine).
+        llm_options: More :func:`polyret.llm.client_from` options (``max_concurrency``:
+            requests one actor keeps in flight, ``api_key_env``).
     """
 
     method: str
@@ -59,6 +61,7 @@ class GeneratorSpec:
     llm: str | None = None
     llm_model: str | None = None
     llm_cache: str | None = None
+    llm_options: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self) -> Any:
         from polyret.curate import load_generator
@@ -67,5 +70,7 @@ class GeneratorSpec:
         if self.llm is not None:
             from polyret.llm import client_from
 
-            options["llm"] = client_from(self.llm, self.llm_model, cache=self.llm_cache)
+            options["llm"] = client_from(
+                self.llm, self.llm_model, cache=self.llm_cache, **self.llm_options
+            )
         return load_generator(self.method, **options)
