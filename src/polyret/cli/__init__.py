@@ -17,6 +17,7 @@ from polyret.cli import (  # noqa: F401
     rerank_cmd,
     retrieve_cmd,
     run_cmd,
+    serve_cmd,
     train_cmd,
 )
 from polyret.cli.app import app, main

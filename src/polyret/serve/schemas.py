@@ -1,0 +1,144 @@
+"""Request and response bodies of the search service (pydantic models, in the OpenAPI spec)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from polyret.errors import InvalidInputError
+from polyret.text import normalize_lang_code
+
+Mode = Literal["bm25", "dense", "hybrid", "rerank"]
+FusionMethod = Literal["rrf", "interpolation"]
+
+MAX_QUERY_CHARS = 2000
+"""Longest query accepted (characters); longer ones get a 422."""
+MAX_K = 1000
+MAX_DEPTH = 1000
+MAX_RERANK_DEPTH = 200
+
+
+class SearchRequest(BaseModel):
+    """One query to search.
+
+    ``index`` picks the index of its kind: the one searched in ``bm25``/``dense`` mode,
+    the BM25 or dense member of the ``hybrid``/``rerank`` fusion (the other member stays
+    the default). Unset fields take the defaults the loaded pipeline implies
+    (``GET /indexes``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The query text.")
+    lang: str | None = Field(
+        default=None,
+        description="ISO 639 code of the query (any form: 'de', 'deu', 'de-AT'); "
+        "detected from the text when unset.",
+    )
+    k: int = Field(default=10, ge=1, le=MAX_K, description="Hits to return.")
+    mode: Mode = "hybrid"
+    index: str | None = Field(default=None, description="Index name (see GET /indexes).")
+    depth: int = Field(
+        default=100,
+        ge=1,
+        le=MAX_DEPTH,
+        description="hybrid/rerank: documents each retriever contributes (at least k).",
+    )
+    fusion: FusionMethod | None = Field(
+        default=None, description="hybrid/rerank: fusion method (default: the pipeline's)."
+    )
+    weights: list[float] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="hybrid/rerank: [BM25 weight, dense weight] (default: the pipeline's "
+        "tuned weights, else equal).",
+    )
+    rerank_depth: int = Field(
+        default=20, ge=1, le=MAX_RERANK_DEPTH, description="rerank: top documents rescored."
+    )
+    include_text: bool = Field(default=False, description="Return each hit's text.")
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the query is blank")
+        return value
+
+    @field_validator("lang")
+    @classmethod
+    def _known_lang(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalize_lang_code(value)
+        except InvalidInputError as error:
+            raise ValueError(error.reason) from None
+
+    @field_validator("weights")
+    @classmethod
+    def _usable_weights(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (min(value) < 0 or sum(value) <= 0):
+            raise ValueError("weights must be >= 0 with a positive sum")
+        return value
+
+
+class Hit(BaseModel):
+    """One retrieved document."""
+
+    rank: int
+    doc_id: str
+    score: float
+    lang: str | None = None
+    text: str | None = None
+
+
+class SearchResponse(BaseModel):
+    """The ranked hits of one query."""
+
+    query: str
+    lang: str
+    mode: Mode
+    indexes: list[str] = Field(description="The indexes searched.")
+    k: int
+    hits: list[Hit]
+    timing_ms: dict[str, float] = Field(description="Milliseconds per step, and 'total'.")
+
+
+class IndexInfo(BaseModel):
+    """One loaded index."""
+
+    name: str
+    kind: Literal["bm25", "dense"]
+    documents: int
+    encoder: str | None = None
+    path: str
+
+
+class IndexesResponse(BaseModel):
+    """What ``GET /indexes`` returns: the indexes and the defaults of each mode."""
+
+    indexes: list[IndexInfo]
+    modes: list[Mode]
+    defaults: dict[str, object]
+
+
+class Health(BaseModel):
+    """What ``GET /health`` returns."""
+
+    status: Literal["ok"]
+    version: str
+    indexes: list[str]
+    documents: int
+    modes: list[Mode]
+    skipped: dict[str, str] = Field(
+        default_factory=dict, description="Indexes of the run that could not be opened, and why."
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    detail: str

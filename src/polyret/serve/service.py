@@ -1,0 +1,317 @@
+"""The search logic of the service, free of HTTP: one request in, one response out.
+
+Every mode calls polyret's own retrievers (:class:`~polyret.retrieve.BM25`,
+:class:`~polyret.retrieve.Dense`), :func:`polyret.retrieve.fuse` and the loaded reranker,
+so a hit's score is the score those return for the same query.
+
+Thread safety: the web framework calls :meth:`SearchService.search` from a pool of
+threads. Dense indexes share a :class:`~polyret.serve.locked.LockedEncoder` (see there
+why); FAISS searches of a built index are read-only and thread-safe. Each BM25 index and
+the reranker get a lock of their own (see :class:`SearchService`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import numpy as np
+
+import polyret
+from polyret.errors import InvalidInputError, MissingExtraError, UnknownNameError
+from polyret.serve.loading import IndexKind, LoadedIndex, ServedIndexes
+from polyret.serve.schemas import (
+    Health,
+    Hit,
+    IndexesResponse,
+    IndexInfo,
+    Mode,
+    SearchRequest,
+    SearchResponse,
+)
+from polyret.text import detect_language
+from polyret.types import UNKNOWN_LANG, Queries, Run
+
+log = logging.getLogger(__name__)
+
+QUERY_ID = "q"
+
+
+class SearchService:
+    """Searches the loaded indexes in every mode.
+
+    Args:
+        served: What :func:`~polyret.serve.load_served` opened.
+
+    Example:
+        >>> from pathlib import Path
+        >>> from polyret.retrieve import BM25
+        >>> from polyret.types import Corpus
+        >>> from polyret.serve import LoadedIndex, SearchRequest, SearchService, ServedIndexes
+        >>> corpus = Corpus.from_records([
+        ...     {"id": "d1", "text": "Die Häuser stehen am Rhein.", "lang": "de"},
+        ...     {"id": "d2", "text": "Der Zug fährt nach Berlin.", "lang": "de"}])
+        >>> bm25 = LoadedIndex("bm25", "bm25", BM25().index(corpus), Path("."))
+        >>> service = SearchService(ServedIndexes(Path("."), {"bm25": bm25}, corpus))
+        >>> hits = service.search(SearchRequest(query="Haus", lang="de", mode="bm25")).hits
+        >>> [(h.doc_id, h.rank, h.lang) for h in hits]
+        [('d1', 1, 'de')]
+    """
+
+    def __init__(self, served: ServedIndexes) -> None:
+        self.served = served
+        self.indexes = served.indexes
+        corpus = served.corpus
+        self._row = {} if corpus is None else {d: n for n, d in enumerate(corpus.ids)}
+        self._texts = [] if corpus is None else corpus.full_texts()
+        self._langs = [] if corpus is None else corpus.langs
+        # BM25 search analyzes the query with module-wide cached analyzers (PyStemmer
+        # stemmers, segmenters) that are not documented thread-safe, and the search holds
+        # the GIL for most of its ~ms anyway: one search per index at a time.
+        self._bm25_locks = {
+            name: threading.Lock() for name, i in self.indexes.items() if i.kind == "bm25"
+        }
+        # Rerankers record per-call diagnostics on themselves (fallbacks, windowed) and a
+        # cross-encoder's torch model is not documented re-entrant: one rerank at a time.
+        self._rerank_lock = threading.Lock()
+
+    # metadata --------------------------------------------------------------------------------
+    @property
+    def modes(self) -> list[Mode]:
+        """The modes the loaded indexes support."""
+        kinds = {i.kind for i in self.indexes.values()}
+        modes: list[Mode] = [m for m in ("bm25", "dense") if m in kinds]  # type: ignore[misc]
+        if kinds == {"bm25", "dense"}:
+            modes.append("hybrid")
+        if self.served.reranker is not None:
+            modes.append("rerank")
+        return modes
+
+    @property
+    def documents(self) -> int:
+        """Documents served: the corpus, else the largest index."""
+        if self.served.corpus is not None:
+            return len(self.served.corpus)
+        return max(i.documents for i in self.indexes.values())
+
+    def health(self) -> Health:
+        """Status, version, indexes, document count and modes."""
+        return Health(
+            status="ok",
+            version=polyret.__version__,
+            indexes=list(self.indexes),
+            documents=self.documents,
+            modes=self.modes,
+            skipped=self.served.skipped,
+        )
+
+    def describe(self) -> IndexesResponse:
+        """The indexes and the defaults of each mode."""
+        hybrid = self.served.hybrid
+        return IndexesResponse(
+            indexes=[
+                IndexInfo(
+                    name=i.name,
+                    kind=i.kind,
+                    documents=i.documents,
+                    encoder=i.encoder,
+                    path=str(i.path),
+                )
+                for i in self.indexes.values()
+            ],
+            modes=self.modes,
+            defaults={
+                "bm25": hybrid.bm25,
+                "dense": hybrid.dense,
+                "fusion": hybrid.method,
+                "weights": list(hybrid.weights),
+                "rrf_k": hybrid.rrf_k,
+                "normalization": hybrid.normalization,
+                "fuse_stage": hybrid.stage,
+                "reranker": self.served.reranker_name,
+            },
+        )
+
+    def warm_up(self) -> None:
+        """Run every available mode once (builds lazy sessions and caches before serving)."""
+        for mode in self.modes:
+            self.search(SearchRequest(query="warm up the service", lang="en", mode=mode, k=1))
+        with suppress(MissingExtraError):
+            detect_language("warm up the language identifier")
+
+    # search ----------------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """Answer one request.
+
+        Raises:
+            UnknownNameError: ``request.index`` names no loaded index.
+            InvalidInputError: the mode needs an index or a reranker that is not loaded, or
+                ``index`` is of the wrong kind for the mode.
+        """
+        timing: dict[str, float] = {}
+        started = time.perf_counter()
+        with _timed(timing, "lang"):
+            lang = request.lang or _detect(request.query)
+        queries = Queries.from_records([{"id": QUERY_ID, "text": request.query, "lang": lang}])
+        mode = request.mode
+        if mode in ("bm25", "dense"):
+            index = self._pick(mode, request.index)
+            used = [index.name]
+            with _timed(timing, mode):
+                run = self._first_stage(index, queries, request.k)
+        else:
+            members = self._members(mode, request.index)
+            used = [m.name for m in members]
+            depth = max(request.depth, request.k, request.rerank_depth if mode == "rerank" else 0)
+            run = self._fused(members, queries, depth, request, timing)
+            if mode == "rerank":
+                with _timed(timing, "rerank"):
+                    run = self._reranked(queries, run, request.rerank_depth)
+        hits = self._hits(run, request.k, request.include_text)
+        timing["total"] = round((time.perf_counter() - started) * 1000, 3)
+        return SearchResponse(
+            query=request.query, lang=lang, mode=mode, indexes=used, k=request.k, hits=hits,
+            timing_ms=timing,
+        )  # fmt: skip
+
+    def _first_stage(self, index: LoadedIndex, queries: Queries, k: int) -> Run:
+        if index.kind == "bm25":
+            with self._bm25_locks[index.name]:
+                return index.retriever.search(queries, k=k)
+        return index.retriever.search(queries, k=k)
+
+    def _fused(
+        self,
+        members: list[LoadedIndex],
+        queries: Queries,
+        depth: int,
+        request: SearchRequest,
+        timing: dict[str, float],
+    ) -> Run:
+        """The hybrid run: each member's top ``depth``, fused (or the one member's run)."""
+        runs = []
+        for member in members:
+            with _timed(timing, member.kind):
+                runs.append(self._first_stage(member, queries, depth))
+        if len(runs) == 1:
+            return runs[0]
+        from polyret.retrieve import fuse
+
+        defaults = self.served.hybrid
+        weights = request.weights or list(defaults.weights)
+        with _timed(timing, "fuse"):
+            return fuse(
+                runs,
+                request.fusion or defaults.method,
+                weights=weights,
+                rrf_k=defaults.rrf_k,
+                normalization=defaults.normalization,
+            )
+
+    def _reranked(self, queries: Queries, run: Run, depth: int) -> Run:
+        """The reranker's scores on the top ``depth``; the tail keeps its order below."""
+        if QUERY_ID not in run:
+            return run
+        doc_ids = run.scores(QUERY_ID)[0].tolist()
+        rows = [self._row[d] for d in doc_ids if d in self._row]
+        if len(rows) != len(doc_ids):
+            raise InvalidInputError("a retrieved document is not in the served corpus")
+        corpus = self.served.corpus
+        assert corpus is not None  # a reranker is loaded only with a corpus
+        with self._rerank_lock:
+            return self.served.reranker.rerank(queries, run, corpus.take(rows), k=depth)
+
+    def _hits(self, run: Run, k: int, include_text: bool) -> list[Hit]:
+        if QUERY_ID not in run:
+            return []
+        doc_ids, scores = run.scores(QUERY_ID)
+        hits = []
+        top = zip(doc_ids[:k].tolist(), scores[:k].tolist(), strict=True)
+        for rank, (doc_id, score) in enumerate(top, 1):
+            row = self._row.get(doc_id)
+            hits.append(
+                Hit(
+                    rank=rank,
+                    doc_id=doc_id,
+                    score=float(np.float64(score)),
+                    lang=None if row is None else self._langs[row],
+                    text=self._texts[row] if include_text and row is not None else None,
+                )
+            )
+        return hits
+
+    # index choice ----------------------------------------------------------------------------
+    def _named(self, name: str) -> LoadedIndex:
+        if name not in self.indexes:
+            valid = list(self.indexes)
+            raise UnknownNameError(
+                "index", name, valid, difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
+            )
+        return self.indexes[name]
+
+    def _of_kind(self, kind: IndexKind) -> list[str]:
+        return [n for n, i in self.indexes.items() if i.kind == kind]
+
+    def _pick(self, kind: IndexKind, name: str | None) -> LoadedIndex:
+        """The named index, checked to be of ``kind``, else the default of ``kind``."""
+        if name is not None:
+            index = self._named(name)
+            if index.kind != kind:
+                valid = ", ".join(self._of_kind(kind)) or "none is loaded"
+                raise InvalidInputError(
+                    f"index {name!r} is a {index.kind} index; mode {kind!r} needs a {kind} "
+                    f"index ({valid})",
+                    field="index",
+                )
+            return index
+        default = getattr(self.served.hybrid, kind) or next(iter(self._of_kind(kind)), None)
+        if default is None:
+            raise InvalidInputError(
+                f"mode {kind!r} needs a {kind} index; loaded: "
+                + ", ".join(f"{i.name} ({i.kind})" for i in self.indexes.values()),
+                field="mode",
+            )
+        return self.indexes[default]
+
+    def _members(self, mode: Mode, name: str | None) -> list[LoadedIndex]:
+        """The BM25 and dense indexes to fuse (``name`` replaces the one of its kind)."""
+        chosen = self._named(name) if name is not None else None
+        kinds = {i.kind for i in self.indexes.values()}
+        if mode == "rerank" and self.served.reranker is None:
+            raise InvalidInputError(
+                "mode 'rerank' needs a reranker and the corpus texts, which were not loaded",
+                field="mode",
+            )
+        if kinds != {"bm25", "dense"}:
+            if mode == "hybrid":
+                raise InvalidInputError(
+                    "mode 'hybrid' needs a BM25 and a dense index; loaded: "
+                    + ", ".join(f"{i.name} ({i.kind})" for i in self.indexes.values()),
+                    field="mode",
+                )
+            return [chosen or next(iter(self.indexes.values()))]  # rerank one first stage
+        return [
+            chosen if chosen is not None and chosen.kind == kind else self._pick(kind, None)
+            for kind in ("bm25", "dense")
+        ]  # type: ignore[misc]
+
+
+def _detect(text: str) -> str:
+    """The query's language, or ``und`` without the language identifier."""
+    try:
+        return detect_language(text)
+    except MissingExtraError:
+        return UNKNOWN_LANG
+
+
+@contextmanager
+def _timed(timing: dict[str, float], step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timing[step] = round(timing.get(step, 0.0) + (time.perf_counter() - started) * 1000, 3)
