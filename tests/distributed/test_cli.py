@@ -26,24 +26,25 @@ def _same_folders(a, b) -> None:
 @pytest.mark.ray
 def test_index_and_rerank_with_backend_ray(ray_cluster, tmp_path):
     ray = ["--backend", "ray", "--address", ray_cluster, "--workers", "2"]
-    invoke("index", "toy", "--out", str(tmp_path / "local"))
-    invoke("index", "toy", "--out", str(tmp_path / "ray"), *ray)
+    invoke("index", "xquad-r", "--out", str(tmp_path / "local"))
+    invoke("index", "xquad-r", "--out", str(tmp_path / "ray"), *ray)
     _same_folders(tmp_path / "local", tmp_path / "ray")
 
-    invoke(
-        "search", str(tmp_path / "local"), "toy", "-k", "10", "--out", str(tmp_path / "bm25.trec")
-    )
+    bm25 = tmp_path / "bm25.trec"
+    search = ["search", str(tmp_path / "local"), "xquad-r", "--split", "dev", "-k", "10"]
+    invoke(*search, "--out", str(bm25))
     for backend in (["--backend", "local"], ray):
         out = tmp_path / f"{backend[1]}.trec"
-        common = ["--corpus", "toy", "--queries", "toy", "--model", "hashing", "-k", "5"]
-        invoke("rerank", str(tmp_path / "bm25.trec"), *common, "--out", str(out), *backend)
+        common = ["--corpus", "xquad-r", "--queries", "xquad-r", "--split", "dev"]
+        common += ["--model", "hashing", "-k", "5"]
+        invoke("rerank", str(bm25), *common, "--out", str(out), *backend)
     assert (tmp_path / "ray.trec").read_text() == (tmp_path / "local.trec").read_text()
-    assert (tmp_path / "ray.trec").read_text() != (tmp_path / "bm25.trec").read_text()
+    assert (tmp_path / "ray.trec").read_text() != bm25.read_text()
 
 
 def test_unknown_backend_is_refused(tmp_path):
     result = runner.invoke(
-        app, ["index", "toy", "--out", str(tmp_path / "x"), "--backend", "spark"]
+        app, ["index", "xquad-r", "--out", str(tmp_path / "x"), "--backend", "spark"]
     )
     assert result.exit_code != 0
     assert "unknown backend 'spark'" in str(result.exception) + result.output
