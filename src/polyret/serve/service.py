@@ -25,6 +25,7 @@ import polyret
 from polyret.errors import InvalidInputError, MissingExtraError, UnknownNameError
 from polyret.serve.loading import IndexKind, LoadedIndex, ServedIndexes
 from polyret.serve.schemas import (
+    MAX_QUERY_CHARS,
     Health,
     Hit,
     IndexesResponse,
@@ -137,11 +138,23 @@ class SearchService:
         )
 
     def warm_up(self) -> None:
-        """Run every available mode once (builds lazy sessions and caches before serving)."""
-        for mode in self.modes:
-            self.search(SearchRequest(query="warm up the service", lang="en", mode=mode, k=1))
+        """Run every mode once, and BM25 once per corpus language, before serving.
+
+        The first query of a language loads its analyzer (a segmenter's dictionary can
+        take a second), and the first encoding builds the model's runtime session.
+        """
         with suppress(MissingExtraError):
             detect_language("warm up the language identifier")
+        for mode in self.modes:
+            self.search(SearchRequest(query="warm up the service", lang="en", mode=mode, k=1))
+        if "bm25" in self.modes and self.served.corpus is not None:
+            first: dict[str, str] = {}
+            for text, lang in zip(self._texts, self._langs, strict=True):
+                if text.strip():
+                    first.setdefault(lang, text[:MAX_QUERY_CHARS])
+            for lang, text in first.items():
+                with suppress(ValueError):  # a code the request model rejects: no warm-up
+                    self.search(SearchRequest(query=text, lang=lang, mode="bm25", k=1))
 
     # search ----------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:
