@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -60,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=800, help="documents to encode")
     parser.add_argument("--shard", type=int, default=100, help="documents per encode shard")
-    parser.add_argument("--repeat", type=int, default=4, help="corpus copies for BM25 analysis")
+    parser.add_argument("--repeat", type=int, default=20, help="corpus copies for BM25 analysis")
     parser.add_argument("--repeats", type=int, default=2, help="rounds (best is kept)")
     args = parser.parse_args()
 
@@ -81,6 +82,8 @@ def main() -> None:
         logging_level="WARNING",
         log_to_driver=False,
     )
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     one = Backend("ray", workers=1, batch_size=1000)
     two = Backend("ray", workers=2, batch_size=1000)
 
