@@ -35,6 +35,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a private local instance: no token file
 
 
 def best_of(rounds: int, jobs: dict[str, Callable[[], Any]]) -> tuple[dict[str, float], dict]:

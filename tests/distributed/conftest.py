@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,18 @@ def _ray_cli() -> str:
     return str(found) if found.is_file() else "ray"
 
 
+def _ray(command: list[str], env: dict[str, str]) -> None:
+    """Run a ``ray`` CLI command; a failure shows its output (one retry: a busy head's GCS
+    can be slow to accept the second node)."""
+    for attempt in (1, 2):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        if done.returncode == 0:
+            return
+        if attempt == 2:
+            pytest.fail(f"{' '.join(command[1:3])} failed:\n{done.stdout}\n{done.stderr}")
+        time.sleep(5)
+
+
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[str]:
     """The address of a running local cluster (2 nodes, 1 CPU each)."""
@@ -47,25 +60,32 @@ def ray_cluster() -> Iterator[str]:
     env = {
         **os.environ,
         "RAY_USAGE_STATS_ENABLED": "0",
+        # a private cluster on 127.0.0.1 for one session: no token, even when an earlier
+        # `ray.init` left ~/.ray/auth_token (the head would then require one)
+        "RAY_AUTH_MODE": "disabled",
         "HF_HUB_OFFLINE": "1",
         # workers unpickle test helpers by module name
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     ray_cli = _ray_cli()
     common = ["--num-cpus", "1", "--object-store-memory", OBJECT_STORE, "--disable-usage-stats"]
+    previous = os.environ.get("RAY_AUTH_MODE")
     try:
-        subprocess.run(
+        _ray(
             [ray_cli, "start", "--head", "--port", str(port), "--node-ip-address", "127.0.0.1",
-             "--include-dashboard=false", "--temp-dir", str(temp), *common],
-            check=True, env=env, capture_output=True, timeout=120,
+             "--include-dashboard=false", "--temp-dir", str(temp), *common], env
         )  # fmt: skip
-        subprocess.run(
-            [ray_cli, "start", "--address", address, "--node-ip-address", "127.0.0.1", *common],
-            check=True, env=env, capture_output=True, timeout=120,
-        )  # fmt: skip
+        _ray(
+            [ray_cli, "start", "--address", address, "--node-ip-address", "127.0.0.1", *common], env
+        )
+        os.environ["RAY_AUTH_MODE"] = "disabled"  # the driver must match the cluster
         ray.init(address=address, logging_level="WARNING", log_to_driver=False)
         yield address
     finally:
+        if previous is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = previous
         if ray.is_initialized():
             ray.shutdown()
         subprocess.run([ray_cli, "stop", "--force"], env=env, capture_output=True, timeout=120)
