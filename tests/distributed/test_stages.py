@@ -57,6 +57,11 @@ def test_encode_is_bit_identical_and_gives_the_same_run(small, test_queries, ray
     assert np.array_equal(got, expected)
     assert sorted(p.name for p in shards.iterdir()) == [f"shard-00000{n}.npy" for n in range(3)]
 
+    from polyret.distributed.encoder import RayEncoder
+
+    remote = RayEncoder(local.encoder, spec, ray_backend)  # shards of whole local batches
+    assert np.array_equal(remote.encode_queries(texts), local.encoder.encode_queries(texts))
+
     distributed = index_dense(Dense(spec(), config), small, spec, ray_backend)
     assert _trec(distributed.search(test_queries, k=10), tmp_path / "ray.trec") == _trec(
         local.search(test_queries, k=10), tmp_path / "local.trec"
@@ -79,24 +84,39 @@ def test_bm25_index_and_runs_are_identical(xquad_r, test_queries, ray_backend, t
     )
 
 
-def test_rerank_is_identical(small, test_queries, ray_backend):
-    """Float32 ONNX (``quantize=False``): scores do not depend on which texts share a batch
-    up to ~1e-8, so the sharded rerank keeps every ranking and every score to 1e-6. (The
-    int8 path quantizes activations per batch; see docs/scaling.md.)"""
+def test_bi_encoder_rerank_is_bit_identical_with_the_int8_encoder(
+    small, test_queries, ray_backend, tmp_path
+):
+    """The packaged int8 encoder: the local batches are encoded by the actors."""
+    from polyret.retrieve import BM25
+
+    first = BM25().index(small).search(test_queries, k=8)
+    spec = RerankerSpec("bi-encoder", "multilingual-e5-small")
+    local = rerank(spec, test_queries, first, small, 5, LOCAL)
+    backend = type(ray_backend)("ray", address=ray_backend.address, workers=2, batch_size=60)
+    distributed = rerank(spec, test_queries, first, small, 5, backend)
+    assert local != first  # the reranker did reorder something
+    assert _trec(distributed, tmp_path / "r") == _trec(local, tmp_path / "l")
+
+
+def test_query_sharded_rerank_keeps_rankings(small, test_queries, ray_backend):
+    """Queries in shards of 10: float32 ONNX (``quantize=False``) scores do not depend on
+    which texts share a batch up to ~1e-8, so every ranking is kept and every score to
+    1e-6 (the int8 path would not be: see docs/scaling.md)."""
+    from polyret.distributed.rank import rerank_query_shards
     from polyret.retrieve import BM25
 
     first = BM25().index(small).search(test_queries, k=8)
     spec = RerankerSpec("bi-encoder", "multilingual-e5-small", {"quantize": False})
     local = rerank(spec, test_queries, first, small, 5, LOCAL)
     backend = type(ray_backend)("ray", address=ray_backend.address, workers=2, batch_size=10)
-    distributed = rerank(spec, test_queries, first, small, 5, backend)  # 5 shards
+    distributed = rerank_query_shards(spec, test_queries, first, small, backend, 5)
     assert list(distributed) == list(local) and len(local) == len(first)
     for query_id in local:
         assert list(distributed[query_id]) == list(local[query_id])  # same ranking
         np.testing.assert_allclose(
             list(distributed[query_id].values()), list(local[query_id].values()), atol=1e-6
         )
-    assert local != first  # the reranker did reorder something
 
 
 def _examples(xquad_r, n: int, langs: list[str]) -> TrainingSet:

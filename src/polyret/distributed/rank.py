@@ -15,6 +15,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +70,54 @@ def rerank(
     backend: Backend,
     k: int = 100,
 ) -> Run:
-    """``reranker().rerank(queries, run, corpus, k)`` with the queries sharded on Ray.
+    """``reranker().rerank(queries, run, corpus, k)`` with the scoring done on Ray.
+
+    A bi-encoder reranker keeps its local logic and encodes through a
+    :class:`~polyret.distributed.encoder.RayEncoder` (the local batches, encoded by the
+    actors), so its run is bit-identical to the local one, int8 encoders included. Any
+    other reranker is run on shards of queries (:func:`rerank_query_shards`).
 
     Args:
         reranker: A picklable factory (:class:`~polyret.distributed.RerankerSpec`).
         queries: Texts of the run's queries.
         run: The first-stage run (its query order is kept).
         corpus: The documents.
-        backend: The ray backend (``batch_size`` queries per shard).
+        backend: The ray backend.
         k: Documents per query to rescore.
+    """
+    from polyret.distributed.encoder import RayEncoder
+    from polyret.rerank.bi_encoder import BiEncoderReranker
+
+    local = reranker()
+    if not isinstance(local, BiEncoderReranker):
+        return rerank_query_shards(reranker, queries, run, corpus, backend, k)
+    local.encoder = RayEncoder(local.encoder, EncoderOf(reranker), backend)
+    return local.rerank(queries, run, corpus, k)
+
+
+@dataclass(frozen=True)
+class EncoderOf:
+    """Factory of the encoder inside the reranker another factory builds."""
+
+    reranker: Callable[[], Any]
+
+    def __call__(self) -> Any:
+        return self.reranker().encoder
+
+
+def rerank_query_shards(
+    reranker: Callable[[], Any],
+    queries: Queries,
+    run: Run,
+    corpus: Corpus,
+    backend: Backend,
+    k: int = 100,
+) -> Run:
+    """Rerank on Ray with ``batch_size`` queries per shard, merged in the run's query order.
+
+    Identical to the local run when the reranker scores each query independently of the
+    others (LLM rerankers, float32 models up to ~1e-8); a model that batches texts of many
+    queries together with batch-dependent numerics (int8 activations) may differ slightly.
     """
     wanted = set(queries.ids)
     order = [q for q in run if q in wanted]
