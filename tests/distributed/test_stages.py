@@ -16,6 +16,7 @@ from polyret.distributed import (
     mine_negatives,
     rerank,
 )
+from polyret.distributed.encode import index_dense as encode_dense
 from polyret.io import write_trec_run
 from polyret.types import TrainingSet
 
@@ -42,30 +43,27 @@ def test_queries(xquad_r):
 
 
 def test_encode_is_bit_identical_and_gives_the_same_run(small, test_queries, ray_backend, tmp_path):
-    from polyret.distributed.encode import encode_documents
+    from polyret.distributed.encoder import RayEncoder
     from polyret.retrieve import Dense, DenseConfig
 
     spec = EncoderSpec("multilingual-e5-small")
     config = DenseConfig(encode_batch=50)  # 120 documents: three shards
-    local = Dense(spec(), config).index(small)
-    texts = small.full_texts()
-    parts = [local.encoder.encode_documents(texts[s : s + 50]) for s in (0, 50, 100)]
-    expected = np.concatenate(parts)
+    local = index_dense(Dense(spec(), config), small, spec, LOCAL)
     shards = tmp_path / "shards"
-    got = encode_documents(spec, texts, ray_backend, shard_size=50, work_dir=shards)
-    assert got.dtype == np.float32 and got.shape == (120, 384)
-    assert np.array_equal(got, expected)
+    distributed = encode_dense(Dense(spec(), config), small, spec, ray_backend, work_dir=shards)
     assert sorted(p.name for p in shards.iterdir()) == [f"shard-00000{n}.npy" for n in range(3)]
-
-    from polyret.distributed.encoder import RayEncoder
-
-    remote = RayEncoder(local.encoder, spec, ray_backend)  # shards of whole local batches
-    assert np.array_equal(remote.encode_queries(texts), local.encoder.encode_queries(texts))
-
-    distributed = index_dense(Dense(spec(), config), small, spec, ray_backend)
+    got = np.concatenate([np.load(shards / f"shard-00000{n}.npy") for n in range(3)])
+    assert got.dtype == np.float32 and got.shape == (120, 384)
+    assert np.array_equal(got, local._faiss.reconstruct_n(0, 120))  # the local index's rows
     assert _trec(distributed.search(test_queries, k=10), tmp_path / "ray.trec") == _trec(
         local.search(test_queries, k=10), tmp_path / "local.trec"
     )
+
+    texts = test_queries.texts
+    backend = type(ray_backend)("ray", address=ray_backend.address, workers=2, batch_size=20)
+    remote = RayEncoder(local.encoder, spec, backend)  # shards of whole local batches
+    assert len(remote.plan(texts, local.encoder.query_prefix)) > 1
+    assert np.array_equal(remote.encode_queries(texts), local.encoder.encode_queries(texts))
 
 
 def test_bm25_index_and_runs_are_identical(xquad_r, test_queries, ray_backend, tmp_path):
