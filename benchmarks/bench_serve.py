@@ -29,6 +29,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(run_dir: Path, port: int, rerank: bool) -> subprocess.Popen[bytes]:
+def start_server(run_dir: Path, port: int, rerank: bool, log: Path) -> subprocess.Popen[bytes]:
+    """``polyret serve`` in a subprocess (its log in ``log``), once /health answers."""
     command = [sys.executable, "-c", "from polyret.cli import main; main()", "serve"]
     command += [str(run_dir), "--port", str(port), *([] if rerank else ["--no-rerank"])]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink)
     deadline = time.monotonic() + 300
     while True:
         try:
@@ -86,7 +89,7 @@ def start_server(run_dir: Path, port: int, rerank: bool) -> subprocess.Popen[byt
         except httpx.HTTPError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                sys.exit("polyret serve did not start:\n" + process.stderr.read().decode())  # type: ignore[union-attr]
+                sys.exit("polyret serve did not start:\n" + log.read_text(errors="replace"))
             time.sleep(0.5)
 
 
@@ -206,7 +209,8 @@ def main() -> None:
     rerank = "rerank" in modes
     anchor = Anchor(run_dir, rerank)
     port = free_port()
-    server = start_server(run_dir, port, rerank)
+    server_log = Path(tempfile.mkdtemp()) / "serve.log"
+    server = start_server(run_dir, port, rerank, server_log)
     url = f"http://127.0.0.1:{port}"
     try:
         for mode in modes:
@@ -235,6 +239,14 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        problems = [
+            line
+            for line in server_log.read_text(errors="replace").splitlines()
+            if "ERROR" in line or "WARNING" in line or "Error" in line
+        ]
+        print(f"\nserver log {server_log}: {len(problems)} error/warning lines")
+        for line in problems[:20]:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from polyret.encode import Encoder, load_encoder
-from polyret.errors import InvalidInputError
 from polyret.serve import LockedEncoder
 
 pytestmark = pytest.mark.serve
@@ -62,37 +60,3 @@ def test_threads_get_the_same_embeddings_as_one_thread(xquad_r):
     for batch, doc, query in zip(batches, documents, queries, strict=True):
         np.testing.assert_array_equal(doc, inner.encode_documents(batch))
         np.testing.assert_array_equal(query, inner.encode_queries(batch))
-
-
-def test_queries_waiting_for_the_encoder_are_encoded_in_one_call(xquad_r):
-    texts = xquad_r.queries.texts[:4]
-    inner = load_encoder("hashing", dim=16)
-    locked = LockedEncoder(inner)
-    locked.lock.acquire()  # the encoder is busy: every caller queues
-    with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(locked.encode_queries, [text]) for text in texts]
-        while len(locked._queued) < 4:
-            time.sleep(0.001)
-        locked.lock.release()
-        rows = [future.result(timeout=30) for future in futures]
-    assert locked.calls == 1
-    for text, row in zip(texts, rows, strict=True):
-        np.testing.assert_array_equal(row, inner.encode_queries([text]))
-
-
-def test_a_bad_input_fails_only_its_own_caller_of_a_batch(xquad_r):
-    texts = [[xquad_r.queries.texts[0]], [None], [xquad_r.queries.texts[1]]]
-    inner = load_encoder("hashing", dim=16)
-    locked = LockedEncoder(inner)
-    locked.lock.acquire()
-    with ThreadPoolExecutor(3) as pool:
-        futures = [pool.submit(locked.encode_queries, batch) for batch in texts]
-        while len(locked._queued) < 3:
-            time.sleep(0.001)
-        locked.lock.release()
-        with pytest.raises(InvalidInputError, match="NoneType"):
-            futures[1].result(timeout=30)
-        for n in (0, 2):
-            np.testing.assert_array_equal(
-                futures[n].result(timeout=30), inner.encode_queries(texts[n])
-            )

@@ -23,12 +23,9 @@ class LockedEncoder:
     the CPU. Everything else (``dim``, ``fingerprint``, ``path``, ...) is the wrapped
     encoder's.
 
-    Queries of concurrent requests are encoded together: a thread that finds the encoder
-    busy leaves its texts in a queue, and whichever thread gets the encoder next encodes
-    everything queued in one call (a batch of short queries costs little more than one),
-    then hands every thread its rows. A served corpus does not change, so document
-    embeddings (what a bi-encoder reranker asks for, the same top documents again and
-    again) are kept in a bounded LRU map.
+    A served corpus does not change, so document embeddings (what a bi-encoder reranker
+    asks for, the same top documents again and again) are kept in a bounded LRU map;
+    queries are always encoded.
 
     Args:
         encoder: The encoder to share.
@@ -47,10 +44,6 @@ class LockedEncoder:
         self.lock = threading.Lock()
         self.document_cache = document_cache
         self._documents: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._queued: list[_Pending] = []
-        self._queue_lock = threading.Lock()
-        self.calls = 0
-        """Query-encoding calls made on the wrapped encoder."""
 
     @property
     def cached(self) -> int:
@@ -58,20 +51,9 @@ class LockedEncoder:
         return len(self._documents)
 
     def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        """The wrapped encoder's query embeddings, batched with concurrent callers' queries."""
-        mine = _Pending(list(texts))
-        with self._queue_lock:
-            self._queued.append(mine)
+        """The wrapped encoder's query embeddings, one call at a time."""
         with self.lock:
-            if not mine.done:  # nobody took it along: encode everything queued now
-                with self._queue_lock:
-                    batch, self._queued = self._queued, []
-                _encode_batch(self.inner, batch, show_progress)
-                self.calls += 1
-        if mine.error is not None:
-            raise mine.error
-        assert mine.result is not None
-        return mine.result
+            return np.asarray(self.inner.encode_queries(texts, show_progress=show_progress))
 
     def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """The wrapped encoder's document embeddings (cached ones reused), one call at a time."""
@@ -94,44 +76,7 @@ class LockedEncoder:
             return out
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # not found on self: never the wrapped encoder's privates
-            raise AttributeError(name)
         return getattr(self.inner, name)
 
     def __repr__(self) -> str:
         return f"LockedEncoder({self.inner!r})"
-
-
-class _Pending:
-    """One caller's query texts, and their embeddings (or error) once encoded."""
-
-    __slots__ = ("done", "error", "result", "texts")
-
-    def __init__(self, texts: list[str]) -> None:
-        self.texts = texts
-        self.done = False
-        self.result: np.ndarray | None = None
-        self.error: BaseException | None = None
-
-
-def _encode_batch(encoder: Any, batch: list[_Pending], show_progress: bool) -> None:
-    """Encode every pending caller's texts in one call and give each its rows.
-
-    When the batch fails, each caller is encoded alone, so one bad input fails only its
-    own request.
-    """
-    texts = [t for pending in batch for t in pending.texts]
-    try:
-        vectors = np.asarray(encoder.encode_queries(texts, show_progress=show_progress))
-    except Exception as error:
-        if len(batch) == 1:
-            batch[0].error, batch[0].done = error, True
-            return
-        for pending in batch:
-            _encode_batch(encoder, [pending], show_progress)
-        return
-    start = 0
-    for pending in batch:
-        pending.result = vectors[start : start + len(pending.texts)]
-        start += len(pending.texts)
-        pending.done = True
