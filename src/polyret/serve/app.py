@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from polyret.errors import InvalidInputError, UnknownNameError
@@ -25,6 +27,8 @@ from polyret.serve.service import SearchService
 
 log = logging.getLogger(__name__)
 
+THREADS = 4
+"""Requests searched at once by default (see :func:`create_app`)."""
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted: a 2,000-character query JSON-escaped is ~12 KB."""
 
@@ -39,12 +43,16 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(service: SearchService, *, max_body_bytes: int = MAX_BODY_BYTES) -> Any:
+def create_app(
+    service: SearchService, *, max_body_bytes: int = MAX_BODY_BYTES, threads: int = THREADS
+) -> Any:
     """The search service's FastAPI application.
 
     Args:
         service: The loaded :class:`~polyret.serve.SearchService`.
         max_body_bytes: Larger request bodies get a 413.
+        threads: Requests searched at once (the size of the thread pool that runs the
+            endpoints); the others wait, as cheap coroutines, for a free thread.
 
     Returns:
         A ``fastapi.FastAPI`` application (serve it with uvicorn).
@@ -53,12 +61,23 @@ def create_app(service: SearchService, *, max_body_bytes: int = MAX_BODY_BYTES) 
         MissingExtraError: fastapi is not installed (``polyret[serve]``).
     """
     fastapi = require("fastapi", "serve", "the search service")
+    import anyio.to_thread
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
 
     import polyret
 
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        # The default pool has 40 threads; searches are CPU-bound and mostly serialized
+        # by the index and encoder locks, so 40 runnable threads only fight for the GIL
+        # and starve the event loop (late keep-alive and socket handling). A few suffice
+        # to overlap BM25 of one request with the encoding of another.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = fastapi.FastAPI(
+        lifespan=lifespan,
         title="polyret search",
         version=polyret.__version__,
         description=f"BM25, dense, hybrid and reranked search over {service.served.source.name}.",

@@ -14,6 +14,9 @@ log = logging.getLogger(__name__)
 _PATH_ENV = "POLYRET_SERVE_PATH"
 _CORPUS_ENV = "POLYRET_SERVE_CORPUS"
 _RERANK_ENV = "POLYRET_SERVE_RERANK"
+# uvicorn closes a keep-alive connection idle for 5 s by default; a client's pool may reuse
+# it just as it closes (a failed request), likelier when the loop is busy: keep them longer.
+_UVICORN: dict[str, Any] = {"timeout_keep_alive": 30}
 
 
 def build_app(
@@ -76,7 +79,7 @@ def serve(
     uvicorn = require("uvicorn", "serve", "the search service")
     if workers <= 1:
         app = build_app(path, corpus=corpus, rerank=rerank)
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, **_UVICORN)
         return
     os.environ[_PATH_ENV] = str(Path(path).resolve())
     os.environ[_CORPUS_ENV] = corpus or ""
@@ -88,4 +91,5 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        **_UVICORN,
     )
