@@ -20,10 +20,10 @@ negatives, and rerank the BM25 and dense top-``k`` of a fixed sample of test que
 the untrained and the trained model; the first stages themselves are the baselines.
 
 ``difficulty``: no training. How hard is each source of training rows for the *base* model?
-Its InfoNCE loss (τ 0.01) and in-batch top-1 accuracy over seeded batches of 16 rows
-(in-batch negatives only, the same batches for every source). A source the base model
-already solves gives little gradient: this is the diagnostic behind the small label-free
-gains (see the closing note of issue 9).
+Its InfoNCE loss (τ 0.01) and top-1 accuracy against seeded in-batch negatives (what
+training sees) and against the other sentences of the positive's paragraph (what the test
+questions need). A source the base model already solves gives little gradient: this is the
+diagnostic behind the small label-free gains.
 
 The dev split serves only for dev evaluation / early stopping.
 
@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import resource
 import time
 from pathlib import Path
@@ -218,27 +219,52 @@ def ict_neighbours(data: Dataset, seed: int) -> TrainingSet:
     return load_generator("ict", group_by=GROUPS["paragraph"], seed=seed).generate(data.corpus)
 
 
-def in_batch_difficulty(rows: TrainingSet, batch_size: int, seed: int) -> dict[str, Any]:
-    """The base model's InfoNCE loss (τ 0.01) and top-1 accuracy over in-batch negatives."""
+def difficulty_of(
+    rows: TrainingSet, data: Dataset, doc_vectors: np.ndarray, batch_size: int, seed: int
+) -> dict[str, Any]:
+    """The base model's InfoNCE loss (τ 0.01) and top-1 accuracy for one source of rows.
+
+    Two candidate sets: the seeded in-batch positives (what training with in-batch negatives
+    sees) and every sentence of the positive's paragraph (what the test questions need:
+    the distractors of an answer sentence are its neighbours).
+    """
     encoder = load_encoder()
     queries = encoder.encode_queries(rows.table.column("query").to_pylist())
-    positives = encoder.encode_documents(rows.table.column("positive").to_pylist())
-    langs = np.array(rows.table.column("lang").to_pylist())
+    doc_ids = list(data.corpus.ids)
+    row_of = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    positives = np.array([row_of[d] for d in rows.table.column("positive_id").to_pylist()])
+    paragraph = re.compile(GROUPS["paragraph"])
+    members: dict[str, list[int]] = {}
+    for i, doc_id in enumerate(doc_ids):
+        members.setdefault(paragraph.match(doc_id).group(1), []).append(i)  # type: ignore[union-attr]
+
+    def scored(logits: np.ndarray, target: int) -> tuple[float, bool]:
+        logits = logits / 0.01
+        log_z = logits.max() + np.log(np.exp(logits - logits.max()).sum())
+        return float(log_z - logits[target]), bool(logits.argmax() == target)
+
     order = np.random.default_rng(seed).permutation(len(rows))
-    losses, hits = [], []
+    in_batch: list[tuple[float, bool]] = []
     for start in range(0, len(order) - batch_size + 1, batch_size):
         batch = order[start : start + batch_size]
-        logits = queries[batch] @ positives[batch].T / 0.01
-        logits -= logits.max(axis=1, keepdims=True)
-        log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        losses.extend(-np.diag(log_softmax))
-        hits.extend(logits.argmax(axis=1) == np.arange(len(batch)))
-    per_lang = {
-        lang: float(np.mean([h for h, i in zip(hits, order, strict=False) if langs[i] == lang]))
-        for lang in sorted(set(langs))
-    }
-    return {"rows": len(rows), "loss": float(np.mean(losses)), "top1": float(np.mean(hits)),
-            "top1_by_lang": per_lang}  # fmt: skip
+        logits = queries[batch] @ doc_vectors[positives[batch]].T
+        in_batch.extend(scored(logits[i], i) for i in range(len(batch)))
+    sources = [row_of.get(s, -1) for s in rows.table.column("source_id").to_pylist()]
+    in_paragraph, sizes = [], []
+    for query, positive, source in zip(queries, positives, sources, strict=True):
+        group = members[paragraph.match(doc_ids[positive]).group(1)]  # type: ignore[union-attr]
+        # an ICT query is itself a sentence of the paragraph: not a candidate for its own row
+        group = [i for i in group if i == positive or i != source]
+        in_paragraph.append(scored(doc_vectors[group] @ query, group.index(positive)))
+        sizes.append(len(group))
+    return {
+        "rows": len(rows),
+        "in_batch": {"loss": float(np.mean([x for x, _ in in_batch])),
+                     "top1": float(np.mean([h for _, h in in_batch]))},
+        "in_paragraph": {"loss": float(np.mean([x for x, _ in in_paragraph])),
+                         "top1": float(np.mean([h for _, h in in_paragraph])),
+                         "candidates": float(np.mean(sizes))},
+    }  # fmt: skip
 
 
 def difficulty(args: argparse.Namespace, data: Dataset) -> None:
@@ -247,18 +273,19 @@ def difficulty(args: argparse.Namespace, data: Dataset) -> None:
         "ICT neighbour (label-free)": ict_neighbours(data, args.seed),
         "dev human questions (supervised, diagnostic)": dev_questions(data),
     }
+    doc_vectors = load_encoder().encode_documents(data.corpus.table.column("text").to_pylist())
     results = {
-        name: in_batch_difficulty(rows, args.batch_size, args.seed)
+        name: difficulty_of(rows, data, doc_vectors, args.batch_size, args.seed)
         for name, rows in sources.items()
     }
     (args.out / "difficulty.json").write_text(json.dumps(results, indent=1))
-    langs = sorted(next(iter(results.values()))["top1_by_lang"])
-    print(f"\n## base model on each training source, batches of {args.batch_size}")
-    print("| source | rows | InfoNCE loss | top-1 | " + " | ".join(langs) + " |")
-    print("|---|---|---|---|" + "---|" * len(langs))
+    print(f"\n## base model on each source (τ 0.01; batches of {args.batch_size})")
+    print("| source | rows | in-batch loss | top-1 | in-paragraph loss | top-1 |")
+    print("|---|---|---|---|---|---|")
     for name, r in results.items():
-        cells = " | ".join(f"{r['top1_by_lang'][lang]:.3f}" for lang in langs)
-        print(f"| {name} | {r['rows']} | {r['loss']:.3f} | {r['top1']:.3f} | {cells} |")
+        b, p = r["in_batch"], r["in_paragraph"]
+        print(f"| {name} | {r['rows']} | {b['loss']:.3f} | {b['top1']:.3f} | "
+              f"{p['loss']:.3f} | {p['top1']:.3f} |")  # fmt: skip
 
 
 def sample_queries(queries: Queries, per_lang: int) -> Queries:
