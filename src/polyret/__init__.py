@@ -11,11 +11,12 @@ from typing import Any
 
 from polyret.artifacts import load
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _SUBPACKAGES = (
     "curate",
     "datasets",
+    "distributed",
     "encode",
     "errors",
     "evaluate",
@@ -28,6 +29,7 @@ _SUBPACKAGES = (
     "report",
     "rerank",
     "retrieve",
+    "serve",
     "text",
     "train",
     "types",
