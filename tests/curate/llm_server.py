@@ -19,8 +19,14 @@ from typing import Any
 from polyret.types import Corpus
 from tests.llm.fake_openai import user_text
 
-FAST = {"backoff": 0.01, "backoff_max": 0.05, "jitter": 0.0, "timeout": 0.6,
-        "retry_after_max": 0.2, "max_concurrency": 4}
+FAST = {
+    "backoff": 0.01,
+    "backoff_max": 0.05,
+    "jitter": 0.0,
+    "timeout": 0.6,
+    "retry_after_max": 0.2,
+    "max_concurrency": 4,
+}
 
 
 def make_query(text: str) -> str:
@@ -137,14 +143,18 @@ class FakeLLM:
                 return '```json\n{"task": "Find facts", "query": "  "}\n```'
             if kind == "400":
                 return {"status": 400}
-            return json.dumps({"task": "Find facts about a topic",
-                               "query": make_query(self.corpus[source].text)}, ensure_ascii=False)
+            return json.dumps(
+                {"task": "Find facts about a topic", "query": make_query(self.corpus[source].text)},
+                ensure_ascii=False,
+            )
         if "Does the passage answer the query?" in text:
             query, passage = last_field(text, "Query:"), last_field(text, "Passage:")
             self._record("relevance", self.by_text.get(passage, "?"))
             yes = 0.9 if self.prefers(query, passage) else 0.2
-            return {"text": "Yes" if yes > 0.5 else "No",
-                    "logprobs": {"Yes": math.log(yes), "No": math.log(1 - yes)}}
+            return {
+                "text": "Yes" if yes > 0.5 else "No",
+                "logprobs": {"Yes": math.log(yes), "No": math.log(1 - yes)},
+            }
         if "Good Question:" in text:
             source = self.by_text[last_field(text, "Document:")]
             self._record("inpars", source)
@@ -153,8 +163,11 @@ class FakeLLM:
             if isinstance(answer, dict) or not answer.strip() or not self.token_logprobs:
                 return answer
             value = -0.1 * (1 + len(self.corpus[source].text) % 7)
-            return {"text": answer, "token_logprobs": [value] * len(answer.split()),
-                    "logprobs": {answer.split()[0]: value}}
+            return {
+                "text": answer,
+                "token_logprobs": [value] * len(answer.split()),
+                "logprobs": {answer.split()[0]: value},
+            }
         if "Article:" in text:
             source = self.by_text[last_field(text, "Article:")]
             self._record("promptagator", source)

@@ -26,15 +26,31 @@ def invoke(*args: str) -> str:
 
 def test_generate_then_filter_offline(tmp_path: Path) -> None:
     out = invoke(
-        "generate", "xquad-r", "--method", "ict", "--docs-lang", "de,zh",
-        "-O", r"group_by=^(.*)_s\d+$", "--out", str(tmp_path / "ict"),
+        "generate",
+        "xquad-r",
+        "--method",
+        "ict",
+        "--docs-lang",
+        "de,zh",
+        "-O",
+        r"group_by=^(.*)_s\d+$",
+        "--out",
+        str(tmp_path / "ict"),
     )
     generated = TrainingSet.load(tmp_path / "ict")
     assert set(generated.languages()) == {"de", "zh"} and "ict" in out
     assert generated.provenance["generator"]["group_by"] == r"^(.*)_s\d+$"
     invoke(
-        "filter", str(tmp_path / "ict"), "--filters", "length,dedup,consistency",
-        "--corpus", "xquad-r", "-O", "consistency.k=20", "--out", str(tmp_path / "kept"),
+        "filter",
+        str(tmp_path / "ict"),
+        "--filters",
+        "length,dedup,consistency",
+        "--corpus",
+        "xquad-r",
+        "-O",
+        "consistency.k=20",
+        "--out",
+        str(tmp_path / "kept"),
     )
     kept = TrainingSet.load(tmp_path / "kept")
     assert 0 < len(kept) < len(generated)
@@ -74,9 +90,22 @@ def test_generate_swim_ir_against_an_http_llm(xquad_r, tmp_path: Path) -> None:
     write_parquet(corpus, tmp_path / "tiny.parquet")
     with fake_openai(FakeLLM(corpus)) as server:
         invoke(
-            "generate", str(tmp_path / "tiny.parquet"), "--method", "swim-ir", "--llm", server.url,
-            "--model", "m", "--langs", "en", "--cache", str(tmp_path / "llm.sqlite"),
-            "--out", str(tmp_path / "swim"), "--chunk-size", "2",
+            "generate",
+            str(tmp_path / "tiny.parquet"),
+            "--method",
+            "swim-ir",
+            "--llm",
+            server.url,
+            "--model",
+            "m",
+            "--langs",
+            "en",
+            "--cache",
+            str(tmp_path / "llm.sqlite"),
+            "--out",
+            str(tmp_path / "swim"),
+            "--chunk-size",
+            "2",
         )
         calls = server.calls
     examples = TrainingSet.load(tmp_path / "swim")

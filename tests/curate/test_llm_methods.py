@@ -43,8 +43,9 @@ def metas(examples: TrainingSet) -> list[dict]:
 
 # ------------------------------------------------------------------------ the client's side
 def test_loglikelihood_sums_the_continuation_tokens_and_is_cached(tmp_path: Path):
-    with fake_openai(lambda p, b, n: {"status": 500} if n == 0 else {"prompt_logprob": -0.5}
-                     ) as server:
+    with fake_openai(
+        lambda p, b, n: {"status": 500} if n == 0 else {"prompt_logprob": -0.5}
+    ) as server:
         llm = client(server, tmp_path)
         # "Passage: a b" + " who is b": tokens after the context are " who", " is", " b"
         assert llm.loglikelihood("Passage: a b\nQuestion:", " who is b") == 3 * -0.5
@@ -138,8 +139,11 @@ def test_swim_ir_summarize_then_ask_cross_lingual_with_faults_and_malformed_answ
         assert example.positive_id == example.source_id
     assert errors == {de[0]: "empty-summary", en[1]: "empty-query", es[2]: "request-failed"}
     filtered = apply_filters(examples, [MalformedFilter()])
-    assert filtered.funnel[-1]["dropped"] == {"empty-query": 2, "empty-summary": 2,
-                                              "request-failed": 2}
+    assert filtered.funnel[-1]["dropped"] == {
+        "empty-query": 2,
+        "empty-summary": 2,
+        "request-failed": 2,
+    }
     assert MALFORMED_QUERY not in filtered.column("query")
 
 
@@ -152,11 +156,15 @@ def test_swim_ir_prompts_exemplars_and_user_templates(corpus: Corpus, tmp_path: 
     docs = corpus.filter(lang="zh").take(range(2))
     with fake_openai(fake) as server:
         plain = SwimIR(llm=client(server, tmp_path), langs=["de", "sw"], num_exemplars=3)
-        own = SwimIR(llm=client(server, tmp_path), langs=["de", "sw"],
-                     prompts_dir=tmp_path / "prompts")
+        own = SwimIR(
+            llm=client(server, tmp_path), langs=["de", "sw"], prompts_dir=tmp_path / "prompts"
+        )
         first, second = generate(plain, docs), generate(own, docs)
-        asks = [b["messages"][0]["content"] for b in server.bodies()
-                if "Given a passage" in b["messages"][0]["content"]]
+        asks = [
+            b["messages"][0]["content"]
+            for b in server.bodies()
+            if "Given a passage" in b["messages"][0]["content"]
+        ]
     # German exemplars for German queries; English ones where no Swahili file exists
     german = next(a for a in asks if a.endswith("German query:"))
     assert "German query: wann fiel die berliner mauer" in german
@@ -166,8 +174,10 @@ def test_swim_ir_prompts_exemplars_and_user_templates(corpus: Corpus, tmp_path: 
     assert first.column("query") == second.column("query")
     assert set(first.column("prompt_id")).isdisjoint(second.column("prompt_id"))
     assert plain.config["prompts"] != own.config["prompts"]
-    assert own.config["prompts"]["files"]["swim-ir/ask.txt"] != (
-        plain.config["prompts"]["files"]["swim-ir/ask.txt"])
+    assert (
+        own.config["prompts"]["files"]["swim-ir/ask.txt"]
+        != (plain.config["prompts"]["files"]["swim-ir/ask.txt"])
+    )
     assert second.provenance["generator"]["llm"]["model"] == "m"
     assert "url" not in json.dumps(second.provenance["generator"]["llm"])
 
@@ -182,8 +192,9 @@ class FixedCandidates:
 
     def candidates(self, source: str) -> list[str]:
         start = self.ids.index(source)
-        others = [i for i in self.ids[start + 2:] + self.ids if i not in (source,
-                  self.partner[source])]
+        others = [
+            i for i in self.ids[start + 2 :] + self.ids if i not in (source, self.partner[source])
+        ]
         return [source, self.partner[source], *others[:2]]
 
     def search(self, queries: Queries, k: int) -> Run:
@@ -200,13 +211,17 @@ def test_gecko_relabels_the_positive_and_keeps_a_low_ranked_hard_negative(
     docs = corpus.take(range(0, 20, 2))  # de, en, es, zh passages
     ids = corpus.ids
     partner = {ids[i]: ids[i + 1] for i in range(0, 20, 2)}  # the judge prefers the next one
-    broken = {ids[2]: "no-json", ids[6]: "missing-field", ids[10]: "empty-query",
-              ids[14]: "400"}
+    broken = {ids[2]: "no-json", ids[6]: "missing-field", ids[10]: "empty-query", ids[14]: "400"}
     fake = FakeLLM(corpus, partner=partner, broken=broken, faults=fault_schedule((3, 8, 15, 30)))
     retriever = FixedCandidates(corpus, partner)
     with fake_openai(fake) as server:
-        gen = Gecko(llm=client(server, tmp_path), candidates_corpus=corpus, retriever=retriever,
-                    top_n=4, num_exemplars=1)
+        gen = Gecko(
+            llm=client(server, tmp_path),
+            candidates_corpus=corpus,
+            retriever=retriever,
+            top_n=4,
+            num_exemplars=1,
+        )
         examples = generate(gen, docs)
     assert len(examples) == len(docs) and examples.column("lang") == docs.langs
     assert gen.config["retriever"] == {"class": "FixedCandidates", "config": {"name": "fixed"}}
@@ -234,7 +249,8 @@ def test_gecko_relabels_the_positive_and_keeps_a_low_ranked_hard_negative(
         assert rrf[source] == pytest.approx(1 / 62 + 1 / 62)
         assert meta["relabel"]["likelihood"] == "ok"
         assert meta["candidates"][1]["loglikelihood"] == pytest.approx(
-            -0.1 * len(example.query.split()))
+            -0.1 * len(example.query.split())
+        )
     assert good == len(docs) - len(broken)
     kinds = [kind for kind, _ in fake.log]
     assert kinds.count("relevance") == kinds.count("likelihood") == 4 * good
@@ -246,8 +262,12 @@ def test_gecko_without_loglikelihoods_ranks_by_relevance_alone(corpus: Corpus, t
     partner = {ids[i]: ids[i + 1] for i in range(19)}
     fake = FakeLLM(corpus, partner=partner, echo=False)
     with fake_openai(fake) as server:
-        gen = Gecko(llm=client(server, tmp_path), candidates_corpus=corpus,
-                    retriever=FixedCandidates(corpus, partner), top_n=4)
+        gen = Gecko(
+            llm=client(server, tmp_path),
+            candidates_corpus=corpus,
+            retriever=FixedCandidates(corpus, partner),
+            top_n=4,
+        )
         examples = generate(gen, docs)
         echoes = sum(1 for b in server.bodies() if b.get("echo"))
         generate(gen, corpus.take([1, 2]))  # the client remembers the server cannot score text
@@ -264,8 +284,13 @@ def test_gecko_default_bm25_sees_the_whole_corpus_across_chunks(corpus: Corpus, 
     docs = corpus.take(range(0, 20, 4))
     fake = FakeLLM(corpus, partner={})
     with fake_openai(fake) as server:
-        gen = load_generator("gecko", llm=client(server, tmp_path), candidates_corpus=corpus,
-                             top_n=5, num_negatives=2)
+        gen = load_generator(
+            "gecko",
+            llm=client(server, tmp_path),
+            candidates_corpus=corpus,
+            top_n=5,
+            num_negatives=2,
+        )
         examples = generate(gen, docs, tmp_path / "out", chunk_size=2)
         calls = server.calls
         assert generate(gen, docs) == examples  # in one batch: the same rows, all cached
@@ -292,14 +317,21 @@ def test_fuse_rankings_is_rrf_with_missing_scores():
 # ------------------------------------------------------------------- Promptagator & InPars
 def test_promptagator_task_examples_and_sampled_queries(corpus: Corpus, tmp_path: Path):
     examples_file = tmp_path / "task.jsonl"
-    examples_file.write_text("\n".join(json.dumps({"query": f"q{i}", "passage": f"passage {i}"})
-                                       for i in range(3)) + "\n")
+    examples_file.write_text(
+        "\n".join(json.dumps({"query": f"q{i}", "passage": f"passage {i}"}) for i in range(3))
+        + "\n"
+    )
     docs = corpus.take(range(0, 20, 5))
     fake = FakeLLM(corpus, broken={docs.ids[1]: "empty"})
     with fake_openai(fake) as server:
-        gen = Promptagator(llm=client(server, tmp_path), examples=examples_file,
-                           task="Given a question, retrieve Wikipedia passages that answer it.",
-                           num_queries=2, temperature=0.7, seed=3)
+        gen = Promptagator(
+            llm=client(server, tmp_path),
+            examples=examples_file,
+            task="Given a question, retrieve Wikipedia passages that answer it.",
+            num_queries=2,
+            temperature=0.7,
+            seed=3,
+        )
         examples = generate(gen, docs)
         prompts = [b["messages"][0]["content"] for b in server.bodies()]
         seeds = sorted({b.get("seed") for b in server.bodies()})
@@ -316,8 +348,7 @@ def test_promptagator_task_examples_and_sampled_queries(corpus: Corpus, tmp_path
         assert example.query == make_query(example.positive) + f" #{3000 + number}"
     assert tuple(gen.config["examples"][0]) == ("q0", "passage 0")
     with pytest.raises(InvalidInputError, match="at most 8"):
-        Promptagator(llm={"model": "m", "base_url": server.url},
-                     examples=[("q", "p")] * 9)
+        Promptagator(llm={"model": "m", "base_url": server.url}, examples=[("q", "p")] * 9)
     with pytest.raises(InvalidInputError, match="temperature"):
         Promptagator(llm={"model": "m", "base_url": server.url}, num_queries=2)
     assert load_examples([{"query": "q", "text": "t"}]) == (("q", "t"),)

@@ -57,8 +57,14 @@ def small_corpus() -> Corpus:
 
 
 def llm_spec(url: str, cache: Path) -> dict[str, Any]:
-    return {"backend": "openai", "model": "m", "base_url": url, "cache": str(cache),
-            **FAST, "max_concurrency": CONCURRENCY}
+    return {
+        "backend": "openai",
+        "model": "m",
+        "base_url": url,
+        "cache": str(cache),
+        **FAST,
+        "max_concurrency": CONCURRENCY,
+    }
 
 
 def source_of(body: dict[str, Any], fake: FakeLLM) -> str:
@@ -73,8 +79,13 @@ def source_of(body: dict[str, Any], fake: FakeLLM) -> str:
 
 def run_job(spec: dict[str, Any]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", JOB, json.dumps(spec)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-c", JOB, json.dumps(spec)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
@@ -82,24 +93,29 @@ def test_killed_job_resumes_to_the_same_bytes_without_repeating_requests(
     method: str, tmp_path: Path
 ):
     corpus = small_corpus()
-    chunks = [corpus.ids[i:i + CHUNK] for i in range(0, len(corpus), CHUNK)]
-    fake = FakeLLM(corpus, partner={i: j for i, j in zip(corpus.ids, corpus.ids[1:],
-                                                         strict=False)})
+    chunks = [corpus.ids[i : i + CHUNK] for i in range(0, len(corpus), CHUNK)]
+    fake = FakeLLM(corpus, partner={i: j for i, j in zip(corpus.ids, corpus.ids[1:], strict=False)})
     with fake_openai(fake) as server:
         # the uninterrupted reference, in this process, with its own cache
         options = dict(METHODS[method])
         if method == "gecko":
             options["candidates_corpus"] = corpus
-        reference = load_generator(method, llm=llm_spec(server.url, tmp_path / "ref.sqlite"),
-                                   **options)
+        reference = load_generator(
+            method, llm=llm_spec(server.url, tmp_path / "ref.sqlite"), **options
+        )
         generate(reference, corpus, tmp_path / "reference", chunk_size=CHUNK)
 
         # the same job in a subprocess, killed once two chunks are checkpointed
         fake.sleep = 0.04
         out = tmp_path / "out"
         parts = tmp_path / ".out.parts"
-        spec = {"method": method, "options": METHODS[method], "out": str(out),
-                "chunk_size": CHUNK, "llm": llm_spec(server.url, tmp_path / "llm.sqlite")}
+        spec = {
+            "method": method,
+            "options": METHODS[method],
+            "out": str(out),
+            "chunk_size": CHUNK,
+            "llm": llm_spec(server.url, tmp_path / "llm.sqlite"),
+        }
         first = len(server.requests)
         job = run_job(spec)
         deadline = time.monotonic() + 120

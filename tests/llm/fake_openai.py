@@ -51,25 +51,40 @@ class FakeServer:
 _TOKEN = re.compile(r"\s*\S+")
 
 
-def _completion(path: str, body: dict[str, Any], text: str, logprobs: dict[str, float] | None,
-                token_logprobs: list[float] | None = None):
+def _completion(
+    path: str,
+    body: dict[str, Any],
+    text: str,
+    logprobs: dict[str, float] | None,
+    token_logprobs: list[float] | None = None,
+):
     usage = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
     words = _TOKEN.findall(text)
     if path.endswith("/chat/completions"):
-        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
-                                  "message": {"role": "assistant", "content": text}}
+        choice: dict[str, Any] = {
+            "index": 0,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": text},
+        }
         if body.get("logprobs") and (logprobs is not None or token_logprobs is not None):
             tops = [{"token": t, "logprob": lp} for t, lp in (logprobs or {}).items()]
             if token_logprobs is not None:
-                content = [{"token": w, "logprob": lp, "top_logprobs": []}
-                           for w, lp in zip(words, token_logprobs, strict=False)]
+                content = [
+                    {"token": w, "logprob": lp, "top_logprobs": []}
+                    for w, lp in zip(words, token_logprobs, strict=False)
+                ]
                 if content and tops:
                     content[0]["top_logprobs"] = tops
             else:
                 content = [{**tops[0], "top_logprobs": tops}]
             choice["logprobs"] = {"content": content}
-        return {"id": "x", "object": "chat.completion", "model": body.get("model"),
-                "choices": [choice], "usage": usage}
+        return {
+            "id": "x",
+            "object": "chat.completion",
+            "model": body.get("model"),
+            "choices": [choice],
+            "usage": usage,
+        }
     choice = {"index": 0, "text": text, "finish_reason": "stop"}
     if body.get("logprobs") and (logprobs is not None or token_logprobs is not None):
         choice["logprobs"] = {"top_logprobs": [logprobs] if logprobs else []}
@@ -96,11 +111,18 @@ def _echo(body: dict[str, Any], prompt_logprob: Any) -> dict[str, Any]:
     tokens.append((len(prompt), " the"))
     offsets.append(len(prompt))
     values.append(-0.7)
-    choice = {"index": 0, "text": prompt + " the", "finish_reason": "length",
-              "logprobs": {"tokens": [t for _, t in tokens], "token_logprobs": values,
-                           "text_offset": offsets, "top_logprobs": [None] * len(tokens)}}
-    usage = {"prompt_tokens": len(tokens) - 1, "completion_tokens": 1,
-             "total_tokens": len(tokens)}
+    choice = {
+        "index": 0,
+        "text": prompt + " the",
+        "finish_reason": "length",
+        "logprobs": {
+            "tokens": [t for _, t in tokens],
+            "token_logprobs": values,
+            "text_offset": offsets,
+            "top_logprobs": [None] * len(tokens),
+        },
+    }
+    usage = {"prompt_tokens": len(tokens) - 1, "completion_tokens": 1, "total_tokens": len(tokens)}
     return {"id": "x", "object": "text_completion", "choices": [choice], "usage": usage}
 
 
@@ -114,8 +136,9 @@ def _handler_class(state: FakeServer) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"{}")
             with state.lock:
                 number = len(state.requests)
-                state.requests.append({"path": self.path, "body": body,
-                                       "headers": dict(self.headers)})
+                state.requests.append(
+                    {"path": self.path, "body": body, "headers": dict(self.headers)}
+                )
             answer = state.answer(self.path, body, number)
             if isinstance(answer, str):
                 answer = {"text": answer}
@@ -127,9 +150,15 @@ def _handler_class(state: FakeServer) -> type[BaseHTTPRequestHandler]:
             elif status == 200 and body.get("echo") and self.path.endswith("/completions"):
                 payload = json.dumps(_echo(body, answer.get("prompt_logprob", -1.0))).encode()
             elif status == 200:
-                payload = json.dumps(_completion(self.path, body, answer.get("text", ""),
-                                                 answer.get("logprobs"),
-                                                 answer.get("token_logprobs"))).encode()
+                payload = json.dumps(
+                    _completion(
+                        self.path,
+                        body,
+                        answer.get("text", ""),
+                        answer.get("logprobs"),
+                        answer.get("token_logprobs"),
+                    )
+                ).encode()
             else:
                 payload = json.dumps({"error": {"message": f"status {status}"}}).encode()
             try:

@@ -30,8 +30,9 @@ def test_chat_many_keeps_order_and_counts_tokens(tmp_path: Path):
         return {"text": "echo: " + text, "sleep": 0.05 * (10 - int(text))}
 
     with fake_openai(slow_first) as server:
-        client = OpenAIClient("m", server.url, cache=tmp_path / "c.sqlite", max_concurrency=8,
-                              **FAST)
+        client = OpenAIClient(
+            "m", server.url, cache=tmp_path / "c.sqlite", max_concurrency=8, **FAST
+        )
         answers = client.chat_many([hello(str(i)) for i in range(10)])
         assert [a.text for a in answers] == [f"echo: {i}" for i in range(10)]
         assert server.calls == 10
@@ -89,8 +90,15 @@ def test_timeouts_are_retried_and_a_batch_never_loses_items(tmp_path: Path):
         return "fine " + text
 
     with fake_openai(sometimes_slow) as server:
-        client = OpenAIClient("m", server.url, cache=tmp_path / "c.sqlite", max_retries=1,
-                              raise_on_error=False, backoff=0.01, timeout=0.3)
+        client = OpenAIClient(
+            "m",
+            server.url,
+            cache=tmp_path / "c.sqlite",
+            max_retries=1,
+            raise_on_error=False,
+            backoff=0.01,
+            timeout=0.3,
+        )
         answers = client.chat_many([hello("a"), hello("slow"), hello("b")])
         assert [a.ok for a in answers] == [True, False, True]
         assert "timed out" in answers[1].error
@@ -109,7 +117,8 @@ def test_client_errors_are_not_retried():
 def test_malformed_body_is_retried_then_reported():
     with fake_openai(lambda p, b, n: {"raw": "<html>gateway</html>"}) as server:
         answer = OpenAIClient("m", server.url, max_retries=1, **FAST).chat(
-            hello("x"), raise_on_error=False)
+            hello("x"), raise_on_error=False
+        )
         assert "unexpected answer" in answer.error and server.calls == 2
 
 
@@ -122,8 +131,14 @@ def test_api_key_is_sent_but_never_cached_logged_or_in_errors(tmp_path, monkeypa
 
     caplog.set_level(logging.DEBUG)
     with fake_openai(answer) as server:
-        client = OpenAIClient("m", server.url, api_key_env="POLYRET_TEST_KEY",
-                              cache=tmp_path / "c.sqlite", max_retries=1, **FAST)
+        client = OpenAIClient(
+            "m",
+            server.url,
+            api_key_env="POLYRET_TEST_KEY",
+            cache=tmp_path / "c.sqlite",
+            max_retries=1,
+            **FAST,
+        )
         client.chat(hello("x"))
         failed = client.chat(hello("fail"), raise_on_error=False)
         assert server.requests[0]["headers"]["Authorization"] == f"Bearer {secret}"
@@ -171,7 +186,8 @@ def test_concurrency_limit_is_respected():
 
     with fake_openai(count) as server:
         OpenAIClient("m", server.url, max_concurrency=3, **FAST).chat_many(
-            [hello(str(i)) for i in range(12)])
+            [hello(str(i)) for i in range(12)]
+        )
     assert peak[0] <= 3
 
 
@@ -191,7 +207,7 @@ def test_bad_inputs_fail_clearly(tmp_path: Path):
 
 
 def test_parse_json_records_malformed_answers():
-    assert parse_json('```\n[1, 2]\n```') == ([1, 2], None)
+    assert parse_json("```\n[1, 2]\n```") == ([1, 2], None)
     assert parse_json('Answer: {"grade": 3}. Done.') == ({"grade": 3}, None)
     value, error = parse_json('{"grade": 3')
     assert value is None and "malformed JSON" in error

@@ -17,8 +17,9 @@ from tests.llm.fake_openai import fake_openai, user_text
 FAST = {"backoff": 0.01, "backoff_max": 0.05, "timeout": 2.0, "max_concurrency": 4}
 WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
 # document i mentions the query word "target" i times: the ideal order is by i descending
-CORPUS = Corpus.from_dict({f"d{i:02d}": " ".join(["target"] * i + WORDS[: (i % 10) + 1])
-                           for i in range(30)})
+CORPUS = Corpus.from_dict(
+    {f"d{i:02d}": " ".join(["target"] * i + WORDS[: (i % 10) + 1]) for i in range(30)}
+)
 QUERIES = Queries.from_dict({"q1": "target", "q2": "target words"})
 RUN = Run.from_dict({q: {f"d{i:02d}": float(i) for i in range(30)} for q in QUERIES.ids})
 
@@ -45,8 +46,9 @@ def test_pointwise_yes_probability_from_logprobs(tmp_path: Path):
         assert list(out["q1"])[:20] == [f"d{i:02d}" for i in range(29, 9, -1)]
         assert list(out["q1"])[20:] == [f"d{i:02d}" for i in range(9, -1, -1)]
         assert out["q1"]["d29"] == pytest.approx(29 / 30)  # P(yes) / (P(yes) + P(no))
-        again = LLMPointwiseReranker(OpenAIClient("judge", server.url, **FAST),
-                                     cache=tmp_path / "scores.sqlite")
+        again = LLMPointwiseReranker(
+            OpenAIClient("judge", server.url, **FAST), cache=tmp_path / "scores.sqlite"
+        )
         assert again.rerank(QUERIES, RUN, CORPUS, k=20) == out and server.calls == 40
 
 
@@ -70,8 +72,9 @@ def test_pointwise_grades_malformed_answers_and_errors_all_keep_a_score(tmp_path
     caplog.set_level(logging.WARNING)
     with fake_openai(moody) as server:
         client = OpenAIClient("judge", server.url, max_retries=1, backoff=0.01, timeout=1.5)
-        reranker = LLMPointwiseReranker(client, prompt="grade", top_logprobs=0,
-                                        cache=tmp_path / "s.sqlite")
+        reranker = LLMPointwiseReranker(
+            client, prompt="grade", top_logprobs=0, cache=tmp_path / "s.sqlite"
+        )
         out = reranker.rerank(QUERIES, RUN, CORPUS, k=30)
         for qid in QUERIES.ids:
             assert sorted(out[qid]) == sorted(RUN[qid])  # nothing dropped
@@ -85,9 +88,12 @@ def test_pointwise_grades_malformed_answers_and_errors_all_keep_a_score(tmp_path
         assert out["q1"]["d29"] == 1.0 and out["q1"]["d05"] == 0.0  # 429 was retried
         calls = server.calls
         # a rerun asks again only for the pairs that fell back (not cached)
-        LLMPointwiseReranker(OpenAIClient("judge", server.url, max_retries=0, timeout=1.5),
-                             prompt="grade", top_logprobs=0,
-                             cache=tmp_path / "s.sqlite").rerank(QUERIES, RUN, CORPUS, k=30)
+        LLMPointwiseReranker(
+            OpenAIClient("judge", server.url, max_retries=0, timeout=1.5),
+            prompt="grade",
+            top_logprobs=0,
+            cache=tmp_path / "s.sqlite",
+        ).rerank(QUERIES, RUN, CORPUS, k=30)
         assert server.calls - calls == 6
 
 
@@ -118,9 +124,11 @@ def test_listwise_sliding_window_sorts_and_repairs(tmp_path: Path):
             assert sorted(ranked) == sorted(RUN[qid])
             assert ranked[0] == "d29"  # the best passage bubbles up through every window
         calls = server.calls
-        LLMListwiseReranker(OpenAIClient("ranker", server.url, cache=tmp_path / "llm.sqlite",
-                                         **FAST), window=10, step=5).rerank(QUERIES, RUN,
-                                                                            CORPUS, k=30)
+        LLMListwiseReranker(
+            OpenAIClient("ranker", server.url, cache=tmp_path / "llm.sqlite", **FAST),
+            window=10,
+            step=5,
+        ).rerank(QUERIES, RUN, CORPUS, k=30)
         assert server.calls == calls  # second run: every window from the cache
 
 

@@ -36,8 +36,12 @@ def hybrid(xquad_r, encoder):
     for split in ("dev", "test"):
         queries, qrels = xquad_r.split(split)
         dense_run = dense.search(queries, k=100)
-        runs[split] = (queries, qrels, dense_run, fuse([bm25.search(queries, k=100), dense_run],
-                                                       "rrf", k=100))
+        runs[split] = (
+            queries,
+            qrels,
+            dense_run,
+            fuse([bm25.search(queries, k=100), dense_run], "rrf", k=100),
+        )
     return runs
 
 
@@ -52,8 +56,12 @@ def test_bi_encoder_rerank_of_hybrid_top100(xquad_r, encoder, hybrid):
     for name, run in {"hybrid": first, "reranked": reranked, "dense": dense_run}.items():
         report = evaluate(run, qrels, ["ndcg@10"], queries=queries)
         table[name] = report
-        log.info("%s nDCG@10 %.4f %s", name, report.mean["ndcg@10"],
-                 {lang: round(v["ndcg@10"], 4) for lang, v in report.by_lang.items()})
+        log.info(
+            "%s nDCG@10 %.4f %s",
+            name,
+            report.mean["ndcg@10"],
+            {lang: round(v["ndcg@10"], 4) for lang, v in report.by_lang.items()},
+        )
     # full-text rescoring with the first stage's embeddings gives the dense ranking back
     assert abs(table["reranked"].mean["ndcg@10"] - table["dense"].mean["ndcg@10"]) < 0.002
     assert table["reranked"].mean["ndcg@10"] > 0.8  # sanity floor (measured 0.83)
@@ -69,7 +77,9 @@ def test_ensemble_with_the_first_stage_learned_on_dev(xquad_r, encoder, hybrid):
     queries, qrels, _, first = hybrid["test"]
     ensemble.members["hybrid"] = first
     out = ensemble.rerank(queries, first, xquad_r.corpus, k=100)
-    ndcg = {name: evaluate(run, qrels, ["ndcg@10"], by=None).mean["ndcg@10"]
-            for name, run in {"hybrid": first, "ensemble": out}.items()}
+    ndcg = {
+        name: evaluate(run, qrels, ["ndcg@10"], by=None).mean["ndcg@10"]
+        for name, run in {"hybrid": first, "ensemble": out}.items()
+    }
     log.info("ensemble weights %s: %s", fit.weights, ndcg)
     assert ndcg["ensemble"] > 0.8
