@@ -44,3 +44,20 @@ def test_load_dispatches_on_the_saved_type(tmp_path, xquad_r):
     assert polyret.load(tmp_path / "data").corpus == xquad_r.corpus
     with pytest.raises(InvalidInputError, match="not a polyret folder"):
         polyret.load(tmp_path)
+
+
+def test_exports_are_not_shadowed_by_submodules():
+    """Importing ``pkg.x`` sets the attribute ``pkg.x`` to the module: an exported function
+    or registry named like a submodule would silently become that module."""
+    import pkgutil
+    import types
+
+    for name in PACKAGES:
+        package = importlib.import_module(name)
+        for sub in pkgutil.walk_packages(getattr(package, "__path__", []), prefix=f"{name}."):
+            try:
+                importlib.import_module(sub.name)
+            except ImportError:  # an optional extra that is not installed
+                continue
+        shadowed = [n for n in package.__all__ if isinstance(getattr(package, n), types.ModuleType)]
+        assert not shadowed, f"{name}: {shadowed}"

@@ -43,3 +43,17 @@ def test_overrides_keep_the_other_fields():
         backend_from("spark")
     with pytest.raises(InvalidInputError, match="unknown backend option"):
         backend_from({"name": "ray", "adress": "auto"})
+
+
+def test_exported_functions_are_not_shadowed_by_submodules():
+    """``polyret.distributed.generate`` stays the function once every submodule is imported."""
+    import importlib
+    import pkgutil
+
+    import polyret.distributed as distributed
+
+    pytest.importorskip("ray")
+    for module in pkgutil.iter_modules(distributed.__path__):
+        importlib.import_module(f"polyret.distributed.{module.name}")
+    functions = [name for name in distributed.__all__ if name != "LOCAL"]
+    assert all(callable(getattr(distributed, name)) for name in functions)

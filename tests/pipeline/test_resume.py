@@ -103,12 +103,14 @@ def test_killed_run_resumes_to_identical_artifacts(tmp_path, tiny_model):  # noq
     # the same environment as this process: transformers records HF_HUB_OFFLINE in the saved
     # tokenizer_config.json ("local_files_only"), so it must not differ between the runs
     env = dict(os.environ)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "run", str(config_path), "--run-dir", str(killed)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "killed.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, "run", str(config_path), "--run-dir", str(killed)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     folder = f"{victim}-{keys[victim][:12]}"
     deadline = time.monotonic() + 120
     started = False
@@ -120,7 +122,7 @@ def test_killed_run_resumes_to_identical_artifacts(tmp_path, tiny_model):  # noq
             started = True
             break
         time.sleep(0.005)
-    assert started, f"stage {victim} never started"
+    assert started, f"stage {victim} never started (exit {proc.poll()}):\n{log.read_text()[-3000:]}"
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)

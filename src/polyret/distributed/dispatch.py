@@ -96,6 +96,6 @@ def generate(
         from polyret.curate import generate as local
 
         return local(generator(), corpus, Path(out), chunk_size=chunk_size, overwrite=overwrite)
-    from polyret.distributed.generate import generate as on_ray
+    from polyret.distributed.generation import generate as on_ray
 
     return on_ray(generator, corpus, Path(out), backend, chunk_size=chunk_size, overwrite=overwrite)
