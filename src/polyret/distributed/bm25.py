@@ -19,7 +19,7 @@ import numpy as np
 from polyret.distributed.backend import Backend
 from polyret.distributed.ray_data import run_shards
 from polyret.errors import InvalidInputError
-from polyret.types import UNKNOWN_LANG, Corpus
+from polyret.types import Corpus
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +57,10 @@ def analyze_documents(
 
 def index_bm25(bm25: Any, corpus: Corpus, backend: Backend) -> Any:
     """:meth:`polyret.retrieve.BM25.index` with the analysis done on Ray; returns ``bm25``."""
-    import bm25s
-
     if len(corpus) == 0:
         raise InvalidInputError("cannot index an empty corpus")
-    config = bm25.config
     log.info("BM25 on ray: analyzing %d documents", len(corpus))
     tokens = analyze_documents(
-        corpus.full_texts(), bm25._langs(corpus), backend, options=config.analyzer
+        corpus.full_texts(), bm25._langs(corpus), backend, options=bm25.config.analyzer
     )
-    vocab: dict[str, int] = {}
-    token_ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
-    if not vocab:
-        raise InvalidInputError(
-            f"none of the {len(corpus)} documents has an indexable term (all empty or "
-            "punctuation/emoji only)"
-        )
-    model = bm25s.BM25(k1=config.k1, b=config.b, delta=config.delta, method=config.variant)
-    model.index((token_ids, vocab), show_progress=False)
-    doc_langs = {lang: n for lang, n in corpus.languages().items() if lang != UNKNOWN_LANG}
-    bm25._set(model, np.asarray(corpus.ids, dtype=object), doc_langs)
-    log.info("BM25 on ray: indexed %d documents, %d terms", len(corpus), len(vocab))
-    return bm25
+    return bm25.index_terms(corpus, tokens)

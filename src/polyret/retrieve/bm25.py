@@ -106,6 +106,14 @@ class BM25:
             show_progress=show_progress,
             options=self.config.analyzer,
         )
+        return self.index_terms(corpus, tokens)
+
+    def index_terms(self, corpus: Corpus, tokens: list[list[str]]) -> BM25:
+        """Build the index from already analyzed documents (``tokens[i]``: the terms of
+        ``corpus``'s document ``i``, as :meth:`index` analyzes them); returns ``self``.
+
+        The second half of :meth:`index`, for analysis done elsewhere (on Ray workers).
+        """
         vocab: dict[str, int] = {}
         token_ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
         if not vocab:
