@@ -24,7 +24,7 @@ import numpy as np
 
 from polyret.distributed.backend import Backend
 from polyret.distributed.ray_data import resolve, run_shards
-from polyret.encode.base import EncoderConfig, check_texts, length_batches
+from polyret.encode.base import EncoderConfig, WrappedEncoder, check_texts, length_batches
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class EncodeBatches:
         return {"shard": batch["shard"], "vectors": out}
 
 
-class RayEncoder:
+class RayEncoder(WrappedEncoder):
     """``encoder``'s identity and outputs, with the forward passes done by Ray actors.
 
     Args:
@@ -65,12 +65,6 @@ class RayEncoder:
         self.factory = factory
         self.backend = backend
 
-    name = property(lambda self: self.encoder.name)
-    dim = property(lambda self: self.encoder.dim)
-    max_length = property(lambda self: self.encoder.max_length)
-    query_prefix = property(lambda self: self.encoder.query_prefix)
-    passage_prefix = property(lambda self: self.encoder.passage_prefix)
-    fingerprint = property(lambda self: self.encoder.fingerprint)
     path = property(lambda self: getattr(self.encoder, "path", None))
     config = property(lambda self: getattr(self.encoder, "config", None))
 

@@ -110,6 +110,20 @@ class EncoderConfig:
             raise InvalidInputError("int8_range must be positive", field="int8_range")
 
 
+class WrappedEncoder:
+    """Base of encoders that wrap another one (``self.encoder``) and keep its identity:
+    name, dimension, window, prefixes and fingerprint are the wrapped encoder's."""
+
+    encoder: Encoder
+
+    name = property(lambda self: self.encoder.name)
+    dim = property(lambda self: self.encoder.dim)
+    max_length = property(lambda self: self.encoder.max_length)
+    query_prefix = property(lambda self: self.encoder.query_prefix)
+    passage_prefix = property(lambda self: self.encoder.passage_prefix)
+    fingerprint = property(lambda self: self.encoder.fingerprint)
+
+
 class BaseEncoder:
     """Shared behaviour of the built-in backends.
 

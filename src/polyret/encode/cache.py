@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from polyret.encode.base import Encoder, check_texts
+from polyret.encode.base import Encoder, WrappedEncoder, check_texts
 from polyret.errors import InvalidInputError
 from polyret.io.atomic import atomic_write, file_lock
 
@@ -158,7 +158,7 @@ class EmbeddingCache:
             )
 
 
-class CachedEncoder:
+class CachedEncoder(WrappedEncoder):
     """An :class:`~polyret.encode.Encoder` that remembers every embedding on disk.
 
     Embeddings are keyed by (the wrapped encoder's fingerprint, sha1 of the prefixed kind
@@ -198,13 +198,6 @@ class CachedEncoder:
             meta={"name": self.encoder.name, "fingerprint": self.encoder.fingerprint},
         )
         return self._cache
-
-    name = property(lambda self: self.encoder.name)
-    dim = property(lambda self: self.encoder.dim)
-    max_length = property(lambda self: self.encoder.max_length)
-    query_prefix = property(lambda self: self.encoder.query_prefix)
-    passage_prefix = property(lambda self: self.encoder.passage_prefix)
-    fingerprint = property(lambda self: self.encoder.fingerprint)
 
     def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Query embeddings, from the cache where possible."""
