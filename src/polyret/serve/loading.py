@@ -20,13 +20,13 @@ from typing import Any, Literal
 
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta
+from polyret.report.manifest import MANIFEST, read_manifest
 from polyret.serve.locked import LockedEncoder
 from polyret.types import Corpus
 
 log = logging.getLogger(__name__)
 
 IndexKind = Literal["bm25", "dense"]
-MANIFEST_FILE = "manifest.json"
 _INDEX_STAGES = {"index-bm25": "bm25", "index-dense": "dense"}
 
 
@@ -108,7 +108,7 @@ def load_served(
         InvalidInputError: ``path`` is neither, or the run holds no finished index.
     """
     path = Path(path)
-    if (path / MANIFEST_FILE).is_file():
+    if (path / MANIFEST).is_file():
         return _load_run(path, corpus, rerank)
     if not path.is_dir():
         raise InvalidInputError("no such folder", path=path)
@@ -117,13 +117,9 @@ def load_served(
 
 # run directories -----------------------------------------------------------------------------
 def _load_run(run_dir: Path, corpus_source: str | None, rerank: bool) -> ServedIndexes:
-    manifest = json.loads((run_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-    configs = {s["name"]: s for s in manifest.get("config", {}).get("stages", [])}
-    dirs = {
-        s["name"]: run_dir / s["dir"]
-        for s in manifest.get("stages", [])
-        if (run_dir / s["dir"]).is_dir()
-    }
+    manifest = read_manifest(run_dir)
+    configs = {s["name"]: s for s in manifest.config.get("stages", [])}
+    dirs = {s.name: s.path for s in manifest.stages if s.path.is_dir()}
     encoders: dict[str, LockedEncoder] = {}
     indexes: dict[str, LoadedIndex] = {}
     datasets: set[str | None] = set()
@@ -264,10 +260,10 @@ def _load_folder(folder: Path, corpus_source: str | None, rerank: bool) -> Serve
     datasets: set[str | None] = set()
     dirs: dict[str, Path] = {}
     run_dir = folder.resolve().parent.parent
-    if corpus_source is None and (run_dir / MANIFEST_FILE).is_file():  # a stage folder
-        manifest = json.loads((run_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-        dirs = {s["name"]: run_dir / s["dir"] for s in manifest.get("stages", [])}
-        for config in manifest.get("config", {}).get("stages", []):
+    if corpus_source is None and (run_dir / MANIFEST).is_file():  # a stage folder
+        manifest = read_manifest(run_dir)
+        dirs = {s.name: s.path for s in manifest.stages}
+        for config in manifest.config.get("stages", []):
             if dirs.get(config["name"], Path()).resolve() == folder.resolve():
                 datasets.add(config.get("inputs", {}).get("dataset"))
     corpus = _corpus(corpus_source, datasets, dirs, folder)
@@ -291,9 +287,9 @@ def _open_index(name: str, folder: Path, encoders: dict[str, LockedEncoder]) -> 
     if meta.get("type") != "dense":
         log.info("serve: loading BM25 index %s from %s", name, folder)
         return LoadedIndex(name, "bm25", load_index(folder), folder)
-    if (folder / "encoder.json").is_file():  # a pipeline stage: how to load its encoder
-        from polyret.pipeline.context import read_encoder_spec
+    from polyret.pipeline.context import ENCODER_FILE, read_encoder_spec
 
+    if (folder / ENCODER_FILE).is_file():  # a pipeline stage: how to load its encoder
         spec = read_encoder_spec(folder)
         ref, options = str(spec["encoder"]), dict(spec.get("options") or {})
     else:
