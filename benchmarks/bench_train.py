@@ -61,7 +61,7 @@ from polyret.train import (
     train_bi_encoder,
     train_cross_encoder,
 )
-from polyret.types import Dataset, Queries, Run, TrainingSet
+from polyret.types import Corpus, Dataset, Queries, Run, TrainingSet
 
 log = logging.getLogger("bench_train")
 GROUPS = {"article": r"^([a-z]+_a\d+)_", "paragraph": r"^([a-z]+_a\d+_p\d+)_"}
@@ -219,52 +219,62 @@ def ict_neighbours(data: Dataset, seed: int) -> TrainingSet:
     return load_generator("ict", group_by=GROUPS["paragraph"], seed=seed).generate(data.corpus)
 
 
+def infonce(logits: np.ndarray, target: int) -> tuple[float, bool]:
+    """InfoNCE loss (τ 0.01) of ``target`` among cosine ``logits``, and whether it is top-1."""
+    logits = logits / 0.01
+    log_z = logits.max() + np.log(np.exp(logits - logits.max()).sum())
+    return float(log_z - logits[target]), bool(logits.argmax() == target)
+
+
+def mean_of(scored: list[tuple[float, bool]]) -> dict[str, float]:
+    return {"loss": float(np.mean([x for x, _ in scored])),
+            "top1": float(np.mean([h for _, h in scored]))}  # fmt: skip
+
+
+def source_rows(rows: TrainingSet, corpus: Corpus) -> list[int]:
+    """The corpus row of each example's source document (-1: not a corpus document)."""
+    out = []
+    for source in rows.table.column("source_id").to_pylist():
+        try:
+            out.append(corpus.row_of(source))
+        except KeyError:
+            out.append(-1)
+    return out
+
+
 def difficulty_of(
-    rows: TrainingSet, data: Dataset, doc_vectors: np.ndarray, batch_size: int, seed: int
+    rows: TrainingSet,
+    queries: np.ndarray,
+    corpus: Corpus,
+    doc_vectors: np.ndarray,
+    paragraph_of: list[list[int]],
+    batch_size: int,
+    seed: int,
 ) -> dict[str, Any]:
-    """The base model's InfoNCE loss (τ 0.01) and top-1 accuracy for one source of rows.
+    """The base model's InfoNCE loss and top-1 accuracy for one source of rows.
 
     Two candidate sets: the seeded in-batch positives (what training with in-batch negatives
-    sees) and every sentence of the positive's paragraph (what the test questions need:
-    the distractors of an answer sentence are its neighbours).
+    sees) and every sentence of the positive's paragraph (``paragraph_of[row]``: what the
+    test questions need, the distractors of an answer sentence are its neighbours).
     """
-    encoder = load_encoder()
-    queries = encoder.encode_queries(rows.table.column("query").to_pylist())
-    doc_ids = list(data.corpus.ids)
-    row_of = {doc_id: i for i, doc_id in enumerate(doc_ids)}
-    positives = np.array([row_of[d] for d in rows.table.column("positive_id").to_pylist()])
-    paragraph = re.compile(GROUPS["paragraph"])
-    members: dict[str, list[int]] = {}
-    for i, doc_id in enumerate(doc_ids):
-        members.setdefault(paragraph.match(doc_id).group(1), []).append(i)  # type: ignore[union-attr]
-
-    def scored(logits: np.ndarray, target: int) -> tuple[float, bool]:
-        logits = logits / 0.01
-        log_z = logits.max() + np.log(np.exp(logits - logits.max()).sum())
-        return float(log_z - logits[target]), bool(logits.argmax() == target)
-
+    positives = np.array([corpus.row_of(d) for d in rows.table.column("positive_id").to_pylist()])
     order = np.random.default_rng(seed).permutation(len(rows))
     in_batch: list[tuple[float, bool]] = []
     for start in range(0, len(order) - batch_size + 1, batch_size):
         batch = order[start : start + batch_size]
         logits = queries[batch] @ doc_vectors[positives[batch]].T
-        in_batch.extend(scored(logits[i], i) for i in range(len(batch)))
-    sources = [row_of.get(s, -1) for s in rows.table.column("source_id").to_pylist()]
+        in_batch.extend(infonce(logits[i], i) for i in range(len(batch)))
     in_paragraph, sizes = [], []
-    for query, positive, source in zip(queries, positives, sources, strict=True):
-        group = members[paragraph.match(doc_ids[positive]).group(1)]  # type: ignore[union-attr]
+    for query, positive, source in zip(queries, positives, source_rows(rows, corpus), strict=True):
         # an ICT query is itself a sentence of the paragraph: not a candidate for its own row
-        group = [i for i in group if i == positive or i != source]
-        in_paragraph.append(scored(doc_vectors[group] @ query, group.index(positive)))
+        group = [i for i in paragraph_of[positive] if i == positive or i != source]
+        in_paragraph.append(infonce(doc_vectors[group] @ query, group.index(positive)))
         sizes.append(len(group))
     return {
         "rows": len(rows),
-        "in_batch": {"loss": float(np.mean([x for x, _ in in_batch])),
-                     "top1": float(np.mean([h for _, h in in_batch]))},
-        "in_paragraph": {"loss": float(np.mean([x for x, _ in in_paragraph])),
-                         "top1": float(np.mean([h for _, h in in_paragraph])),
-                         "candidates": float(np.mean(sizes))},
-    }  # fmt: skip
+        "in_batch": mean_of(in_batch),
+        "in_paragraph": {**mean_of(in_paragraph), "candidates": float(np.mean(sizes))},
+    }
 
 
 def difficulty(args: argparse.Namespace, data: Dataset) -> None:
@@ -273,9 +283,25 @@ def difficulty(args: argparse.Namespace, data: Dataset) -> None:
         "ICT neighbour (label-free)": ict_neighbours(data, args.seed),
         "dev human questions (supervised, diagnostic)": dev_questions(data),
     }
-    doc_vectors = load_encoder().encode_documents(data.corpus.table.column("text").to_pylist())
+    encoder = load_encoder()
+    corpus = data.corpus
+    doc_vectors = encoder.encode_documents(corpus.texts)
+    paragraph = re.compile(GROUPS["paragraph"])
+    members: dict[str, list[int]] = {}
+    keys = [paragraph.match(doc_id).group(1) for doc_id in corpus.ids]  # type: ignore[union-attr]
+    for row, key in enumerate(keys):
+        members.setdefault(key, []).append(row)
+    paragraph_of = [members[key] for key in keys]
     results = {
-        name: difficulty_of(rows, data, doc_vectors, args.batch_size, args.seed)
+        name: difficulty_of(
+            rows,
+            encoder.encode_queries(rows.table.column("query").to_pylist()),
+            corpus,
+            doc_vectors,
+            paragraph_of,
+            args.batch_size,
+            args.seed,
+        )
         for name, rows in sources.items()
     }
     (args.out / "difficulty.json").write_text(json.dumps(results, indent=1))
