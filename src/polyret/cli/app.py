@@ -19,6 +19,15 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+# the backend options of every command that runs a heavy stage (polyret.distributed)
+BACKEND_OPTION = typer.Option(
+    "local", "--backend", help="local, or ray: the heavy part as Ray Data jobs (docs/scaling.md)."
+)
+ADDRESS_OPTION = typer.Option(
+    None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
+)
+WORKERS_OPTION = typer.Option(None, "--workers", help="Ray actors (default 2; ray only).")
+
 
 @app.callback()
 def _configure(

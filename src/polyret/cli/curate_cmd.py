@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from polyret.cli.app import app, console
+from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
 from polyret.curate import apply_filters, filters, generate, generators
 from polyret.curate.summary import funnel_table
 from polyret.datasets import corpus_from
@@ -73,15 +73,9 @@ def generate_command(
     api_key_env: str = typer.Option("OPENAI_API_KEY", help="Env variable with the API key."),
     cache: Path = typer.Option(None, help="LLM answer cache (default: in $POLYRET_CACHE)."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
-    backend: str = typer.Option(
-        "local", "--backend", help="local, or ray: generate chunks as Ray Data jobs."
-    ),
-    address: str = typer.Option(
-        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
-    ),
-    workers: int = typer.Option(
-        None, "--workers", help="Ray actors (default 2); each calls the LLM endpoint itself."
-    ),
+    backend: str = BACKEND_OPTION,
+    address: str = ADDRESS_OPTION,
+    workers: int = WORKERS_OPTION,
 ) -> None:
     """Generate (query, positive) training examples from documents; resumable."""
     from polyret.distributed import GeneratorSpec, backend_from

@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
-from polyret.cli.app import app, console
+from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
 from polyret.errors import OutputExistsError
-from polyret.mine import DEFAULT_STRATEGY, mine_negatives, miners, pairs_from_qrels
+from polyret.mine import DEFAULT_STRATEGY, miners, pairs_from_qrels
 from polyret.types import TrainingSet
 
 
@@ -41,19 +41,12 @@ def mine_command(
     ),
     split: str = typer.Option(None, help="Make pairs from this split of a collection."),
     overwrite: bool = typer.Option(False, help="Replace an existing folder."),
-    backend: str = typer.Option(
-        "local",
-        "--backend",
-        help="local, or ray: retrieve candidates as Ray Data jobs (index folder or bm25).",
-    ),
-    address: str = typer.Option(
-        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
-    ),
-    workers: int = typer.Option(None, "--workers", help="Ray actors (default 2; ray only)."),
+    backend: str = BACKEND_OPTION,
+    address: str = ADDRESS_OPTION,
+    workers: int = WORKERS_OPTION,
 ) -> None:
     """Mine hard negatives for every example and write the training set."""
-    from polyret.distributed import backend_from
-    from polyret.distributed import mine_negatives as mine_on
+    from polyret.distributed import backend_from, mine_negatives
 
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
@@ -82,12 +75,9 @@ def mine_command(
     if keep_short:
         overrides["short"] = "keep"
     chosen = backend_from(backend, address=address, workers=workers)
-    if chosen.is_ray:
-        mined = mine_on(examples, documents, retriever, strategy, chosen, k=k, **overrides)
-    else:
-        mined = mine_negatives(
-            examples, documents, retriever, strategy, k=k, show_progress=True, **overrides
-        )
+    mined = mine_negatives(
+        examples, documents, retriever, strategy, chosen, k=k, show_progress=True, **overrides
+    )
     mined.save(out, overwrite=overwrite)
     step = mined.funnel[-1]
     console.print(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from polyret.cli.app import app, console
+from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
 from polyret.datasets import corpus_from, queries_from
 from polyret.errors import InvalidInputError
 from polyret.io import read_trec_run, write_trec_run
@@ -71,13 +71,9 @@ def rerank_command(
     cache: Path = typer.Option(None, help="SQLite score cache (a rerun is free)."),
     batch_size: int = typer.Option(32, help="Pairs per forward pass (cross-encoder)."),
     tag: str = typer.Option(None, help="Run tag (default: polyret-<method>)."),
-    backend: str = typer.Option(
-        "local", "--backend", help="local, or ray: rerank shards of queries as Ray Data jobs."
-    ),
-    address: str = typer.Option(
-        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
-    ),
-    workers: int = typer.Option(None, "--workers", help="Ray actors (default 2; ray only)."),
+    backend: str = BACKEND_OPTION,
+    address: str = ADDRESS_OPTION,
+    workers: int = WORKERS_OPTION,
 ) -> None:
     """Rerank each query's top-k documents of a run."""
     from polyret.distributed import backend_from, rerank

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from polyret.cli.app import app, console
+from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
 from polyret.datasets import corpus_from, queries_from
 from polyret.encode import load_encoder
 from polyret.errors import OutputExistsError
@@ -36,13 +36,9 @@ def index(
     variant: str = typer.Option("lucene", help="BM25: robertson, lucene, atire, bm25l, bm25+."),
     processes: int = typer.Option(1, help="BM25: processes for text analysis."),
     overwrite: bool = typer.Option(False, help="Replace an existing index folder."),
-    backend: str = typer.Option(
-        "local", "--backend", help="local, or ray: run the heavy part as Ray Data jobs."
-    ),
-    address: str = typer.Option(
-        None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
-    ),
-    workers: int = typer.Option(None, "--workers", help="Ray actors (default 2; ray only)."),
+    backend: str = BACKEND_OPTION,
+    address: str = ADDRESS_OPTION,
+    workers: int = WORKERS_OPTION,
 ) -> None:
     """Build a language-aware BM25 index, or a dense (FAISS) index with --dense."""
     from polyret.distributed import EncoderSpec, backend_from, index_bm25, index_dense
@@ -53,16 +49,12 @@ def index(
     documents = corpus_from(corpus)
     if dense is not None:
         retriever: BM25 | Dense = Dense(dense, DenseConfig(index=faiss_index))  # type: ignore[arg-type]
-        if chosen.is_ray:
-            index_dense(retriever, documents, EncoderSpec(dense), chosen)
-        else:
-            retriever.index(documents, show_progress=True)
+        index_dense(retriever, documents, EncoderSpec(dense), chosen, show_progress=True)
     else:
         config = BM25Config(k1=k1, b=b, variant=variant, lang=lang)  # type: ignore[arg-type]
-        if chosen.is_ray:
-            retriever = index_bm25(BM25(config), documents, chosen)
-        else:
-            retriever = BM25(config).index(documents, processes=processes, show_progress=True)
+        retriever = index_bm25(
+            BM25(config), documents, chosen, processes=processes, show_progress=True
+        )
     retriever.save(out, overwrite=overwrite)
     console.print(f"indexed {len(documents)} documents → {out}")
 

@@ -16,19 +16,30 @@ from polyret.distributed.backend import Backend
 from polyret.types import Corpus, Queries, Run, TrainingSet
 
 
-def index_bm25(bm25: Any, corpus: Corpus, backend: Backend) -> Any:
-    """``bm25.index(corpus)`` on ``backend``; returns ``bm25``."""
+def index_bm25(
+    bm25: Any, corpus: Corpus, backend: Backend, *, processes: int = 1, show_progress: bool = False
+) -> Any:
+    """``bm25.index(corpus)`` on ``backend``; returns ``bm25`` (``processes`` and
+    ``show_progress``: the local backend's options)."""
     if not backend.is_ray:
-        return bm25.index(corpus)
+        return bm25.index(corpus, processes=processes, show_progress=show_progress)
     from polyret.distributed.bm25 import index_bm25 as on_ray
 
     return on_ray(bm25, corpus, backend)
 
 
-def index_dense(dense: Any, corpus: Corpus, encoder: Callable[[], Any], backend: Backend) -> Any:
-    """``dense.index(corpus)`` on ``backend`` (``encoder`` loads ``dense.encoder`` in workers)."""
+def index_dense(
+    dense: Any,
+    corpus: Corpus,
+    encoder: Callable[[], Any],
+    backend: Backend,
+    *,
+    show_progress: bool = False,
+) -> Any:
+    """``dense.index(corpus)`` on ``backend`` (``encoder`` loads ``dense.encoder`` in workers;
+    ``show_progress``: the local backend's bars)."""
     if not backend.is_ray:
-        return dense.index(corpus)
+        return dense.index(corpus, show_progress=show_progress)
     from polyret.distributed.encode import index_dense as on_ray
 
     return on_ray(dense, corpus, encoder, backend)
@@ -63,17 +74,22 @@ def mine_negatives(
     *,
     k: int | None = None,
     index_dir: str | os.PathLike[str] | None = None,
+    show_progress: bool = False,
     **overrides: Any,
 ) -> TrainingSet:
     """:func:`polyret.mine.mine_negatives` on ``backend``.
 
     On ray the workers load the index from a folder: ``retriever`` is an index folder or
-    ``"bm25"``, or a loaded index saved at ``index_dir``.
+    ``"bm25"``, or a loaded index saved at ``index_dir``. ``show_progress``: the local
+    backend's bars.
     """
     if not backend.is_ray:
         from polyret.mine import mine_negatives as local
 
-        return local(training_set, corpus, retriever, strategy, k=k, **overrides)
+        return local(
+            training_set, corpus, retriever, strategy, k=k, show_progress=show_progress,
+            **overrides,
+        )  # fmt: skip
     from polyret.distributed.rank import mine_negatives as on_ray
 
     name = None
