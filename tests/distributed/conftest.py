@@ -2,14 +2,18 @@
 
 ``ray start --head`` with one CPU, then ``ray start --address`` with one more CPU as a
 second raylet, so actors of one job really run on two nodes; the driver connects with
-``ray.init(address=...)``. Everything is stopped with ``ray stop --force`` at teardown
-(also when a test failed), and the cluster's files live in a temporary folder.
+``ray.init(address=...)``. At teardown (also when a test failed) exactly this cluster's
+processes are stopped, found by the temporary folder their command lines name, with
+everything they started: ``ray stop --force`` would stop every Ray process on the machine,
+another session's cluster and its drivers included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +49,42 @@ def _ray(command: list[str], env: dict[str, str]) -> None:
         if attempt == 2:
             pytest.fail(f"{' '.join(command[1:3])} failed:\n{done.stdout}\n{done.stderr}")
         time.sleep(5)
+
+
+def _cluster_processes(temp: Path) -> set[int]:
+    """PIDs of the daemons whose command line names ``temp`` (GCS, raylets, monitors) and of
+    every process they started (workers, agents), read from /proc."""
+    parent: dict[int, int] = {}
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process is gone
+            continue
+        pid = int(entry.name)
+        parent[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+        if str(temp).encode() in cmdline:
+            found.add(pid)
+    while new := {pid for pid, ppid in parent.items() if ppid in found} - found:
+        found |= new
+    found.discard(os.getpid())
+    return found
+
+
+def _stop_cluster(temp: Path) -> None:
+    """SIGTERM this cluster's processes, then SIGKILL what is left after 10 s."""
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 0.0)):
+        pids = _cluster_processes(temp)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while pids and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pids = {pid for pid in pids if Path(f"/proc/{pid}").exists()}
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +128,7 @@ def ray_cluster() -> Iterator[str]:
             os.environ["RAY_AUTH_MODE"] = previous
         if ray.is_initialized():
             ray.shutdown()
-        subprocess.run([ray_cli, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        _stop_cluster(temp)
         shutil.rmtree(temp, ignore_errors=True)
 
 
