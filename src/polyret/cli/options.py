@@ -1,0 +1,168 @@
+"""Command-line options derived from a stage's config model: one declaration, one default.
+
+``@config_options(BM25Config)`` replaces a command's ``config: BM25Config`` parameter by one
+typer option per scalar field of the model (``k1`` → ``--k1``, ``rrf_k`` → ``--rrf-k``, a
+``bool`` → ``--flag/--no-flag``), with the model's default and description, and hands the
+command a validated instance. So the CLI, the pipeline's ``params`` and the Python API share
+one class and one set of defaults (``tests/test_config_unity.py`` checks every stage).
+
+Written here rather than taken from a library: typer derives options from a signature only,
+and the pydantic ↔ typer bridges on PyPI do not keep typer's help panels, short flags and
+our error type.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from polyret.errors import InvalidInputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_SCALARS = (str, int, float, bool)
+
+CONFIG_ATTRIBUTE = "__polyret_configs__"
+"""Each decorated command lists ``{parameter: (config class, option prefix)}`` here."""
+
+
+def _scalar_type(annotation: Any) -> type | None:
+    """The CLI type of a field: str/int/float/bool, a Literal of strings (→ str), or None."""
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        values = typing.get_args(annotation)
+        return str if all(isinstance(v, str) for v in values) else None
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _scalar_type(members[0]) if len(members) == 1 else None
+    return annotation if annotation in _SCALARS else None
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    """The allowed values of a Literal field (also inside ``X | None``), else ()."""
+    if typing.get_origin(annotation) is Literal:
+        return tuple(str(v) for v in typing.get_args(annotation))
+    for member in typing.get_args(annotation):
+        if typing.get_origin(member) is Literal:
+            return _choices(member)
+    return ()
+
+
+def cli_fields(
+    config: type[BaseModel], exclude: Iterable[str] = ()
+) -> dict[str, tuple[type, FieldInfo]]:
+    """``{field: (CLI type, field info)}`` for the fields a command line can set."""
+    skipped = set(exclude)
+    fields = {}
+    for name, info in config.model_fields.items():
+        kind = _scalar_type(info.annotation)
+        if kind is not None and name not in skipped:
+            fields[name] = (kind, info)
+    return fields
+
+
+def option_name(prefix: str, field: str) -> str:
+    """``--<prefix><field>`` with underscores as hyphens."""
+    return "--" + (prefix + field).replace("_", "-")
+
+
+def parameter_name(prefix: str, field: str) -> str:
+    """The command's Python parameter for a field (``dense-`` + ``index`` → ``dense_index``)."""
+    return (prefix + field).replace("-", "_")
+
+
+def _help(info: FieldInfo) -> str:
+    text = info.description or ""
+    choices = _choices(info.annotation)
+    return f"{text} ({', '.join(choices)})" if choices else text
+
+
+def _parameter(
+    key: str, prefix: str, name: str, kind: type, info: FieldInfo, panel: str | None
+) -> inspect.Parameter:
+    """The typer option of one config field (required fields get no default here: the
+    model's validation names them)."""
+    default = None if info.is_required() else info.default
+    flag = option_name(prefix, name)
+    if kind is bool:
+        flag = f"{flag}/--no-{flag[2:]}"
+    return inspect.Parameter(
+        key,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=kind if default is not None else kind | None,  # type: ignore[operator]
+        default=typer.Option(default, flag, help=_help(info), rich_help_panel=panel),
+    )
+
+
+def config_options(
+    config: type[BaseModel],
+    *,
+    param: str = "config",
+    prefix: str = "",
+    exclude: Iterable[str] = (),
+    panel: str | None = None,
+) -> Callable[[F], F]:
+    """Expose ``config``'s scalar fields as options of the decorated typer command.
+
+    Args:
+        config: The stage's frozen pydantic config.
+        param: The command's parameter that receives the built config.
+        prefix: Prepended to every option name (``dense-`` → ``--dense-index``).
+        exclude: Fields the command does not expose (they keep the model's default).
+        panel: A ``--help`` panel that groups these options.
+    """
+    fields = cli_fields(config, exclude)
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command)
+        kept = [p for p in signature.parameters.values() if p.name != param]
+        keyword = {parameter_name(prefix, name): name for name in fields}
+        added = [
+            _parameter(key, prefix, name, *fields[name], panel) for key, name in keyword.items()
+        ]
+        positional = [p for p in kept if p.kind != inspect.Parameter.KEYWORD_ONLY]
+        keyword_only = [p for p in kept if p.kind == inspect.Parameter.KEYWORD_ONLY]
+        params = [
+            p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            if p.kind == inspect.Parameter.POSITIONAL_ONLY
+            else p
+            for p in positional
+        ]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(key) for key, name in keyword.items()}
+            kwargs[param] = build_config(config, values)
+            return command(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*params, *keyword_only, *added]
+        )
+        # typer resolves hints through __annotations__: the config parameter is gone there too
+        hints = {k: v for k, v in command.__annotations__.items() if k != param}
+        wrapper.__annotations__ = hints | {p.name: p.annotation for p in added}
+        registered = dict(getattr(command, CONFIG_ATTRIBUTE, {}))
+        registered[param] = (config, prefix)
+        setattr(wrapper, CONFIG_ATTRIBUTE, registered)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def build_config(config: type[BaseModel], values: dict[str, Any]) -> Any:
+    """``config(**values)``, leaving out options not given; a bad value names its option."""
+    given = {name: value for name, value in values.items() if value is not None}
+    try:
+        return config(**given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InvalidInputError(first["msg"], field=option_name("", field)) from None

@@ -1,0 +1,65 @@
+"""One declaration per stage config: the pipeline's ``params``, the CLI's options and the
+Python API share one frozen pydantic class (and so one default per field)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import typing
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from polyret.cli.options import CONFIG_ATTRIBUTE, cli_fields, parameter_name
+from polyret.pipeline.schema import STAGE_MODELS
+
+# stage type: (config class, Python API callable + its config parameter, CLI command + parameter)
+STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
+    "index-bm25": (
+        "polyret.retrieve.bm25:BM25Config",
+        ("polyret.retrieve.bm25:BM25", "config"),
+        ("polyret.cli.retrieve_cmd:index", "bm25"),
+    ),
+}
+
+
+def _resolve(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _stage_type(model: type[BaseModel]) -> str:
+    return str(typing.get_args(model.model_fields["type"].annotation)[0])
+
+
+def _pipeline_params(stage_type: str) -> type[BaseModel]:
+    """The class the pipeline validates a stage's ``params`` with."""
+    from polyret.pipeline.loading import params_model
+
+    return params_model(stage_type)
+
+
+def test_every_stage_type_is_covered():
+    assert {_stage_type(model) for model in STAGE_MODELS} == set(STAGES)
+
+
+@pytest.mark.parametrize("stage_type", sorted(STAGES))
+def test_pipeline_cli_and_api_share_one_config(stage_type):
+    config_path, (api_path, api_param), (cli_path, cli_param) = STAGES[stage_type]
+    config = _resolve(config_path)
+    assert issubclass(config, BaseModel) and config.model_config.get("frozen")
+    assert issubclass(_pipeline_params(stage_type), config)
+
+    api = _resolve(api_path)
+    target = api.__init__ if inspect.isclass(api) else api
+    assert typing.get_type_hints(target)[api_param] is config
+
+    command = _resolve(cli_path)
+    registered, prefix = getattr(command, CONFIG_ATTRIBUTE)[cli_param]
+    assert registered is config
+    options = inspect.signature(command).parameters
+    for name, (_, info) in cli_fields(config).items():
+        option = options.get(parameter_name(prefix, name))
+        if option is not None:  # every exposed field carries the model's own default
+            assert option.default.default == (None if info.is_required() else info.default)
