@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
+from polyret.cli.options import config_options
 from polyret.errors import OutputExistsError
-from polyret.mine import DEFAULT_STRATEGY, miners, pairs_from_qrels
+from polyret.mine import (
+    DEFAULT_RETRIEVER,
+    DEFAULT_STRATEGY,
+    PRESETS,
+    MiningConfig,
+    miners,
+    pairs_from_qrels,
+)
 from polyret.types import TrainingSet
 
 
 @app.command("mine")
+@config_options(
+    MiningConfig, exclude=("short",), panel="Rules (default: the strategy's)", show_default=False
+)
 def mine_command(
     training_set: str = typer.Argument(
         ...,
@@ -25,17 +35,12 @@ def mine_command(
         None, help="Corpus to mine from (default with --split: the collection's)."
     ),
     retriever: str = typer.Option(
-        "dense", help="bm25, dense, hybrid, an index folder or a TREC run file."
+        DEFAULT_RETRIEVER, help="bm25, dense, hybrid, an index folder or a TREC run file."
     ),
     strategy: str = typer.Option(
-        DEFAULT_STRATEGY,
-        help="nv-retriever, sfr, piccolo, netease, arctic, gist, top-k, random-top-k, "
-        "rank-window, perc-pos, margin-pos, threshold, guide or dedup.",
+        DEFAULT_STRATEGY, help=f"A registered strategy: {', '.join(PRESETS)}."
     ),
-    num_negatives: int = typer.Option(None, help="Negatives per row (default: the strategy's)."),
     k: int = typer.Option(None, "-k", help="Documents retrieved per query."),
-    seed: int = typer.Option(None, help="Seed of random sampling (default: the strategy's)."),
-    guide: str = typer.Option(None, help="Guide reranker for the GISTEmbed filter."),
     keep_short: bool = typer.Option(
         False, help="Keep rows with fewer negatives than asked (default: drop them)."
     ),
@@ -44,6 +49,8 @@ def mine_command(
     backend: str = BACKEND_OPTION,
     address: str = ADDRESS_OPTION,
     workers: int = WORKERS_OPTION,
+    *,
+    config: MiningConfig,
 ) -> None:
     """Mine hard negatives for every example and write the training set."""
     from polyret.distributed import backend_from, mine_negatives
@@ -65,13 +72,7 @@ def mine_command(
         examples = TrainingSet.load(training_set)
         documents = corpus_from(corpus)
     miners.get(strategy)  # an unknown name fails before any retrieval
-    overrides: dict[str, Any] = {}
-    if num_negatives is not None:
-        overrides["num_negatives"] = num_negatives
-    if seed is not None:
-        overrides["seed"] = seed
-    if guide is not None:
-        overrides["guide"] = guide  # a reranker name
+    overrides = config.overrides()  # the rules given as options; the others: the strategy's
     if keep_short:
         overrides["short"] = "keep"
     chosen = backend_from(backend, address=address, workers=workers)

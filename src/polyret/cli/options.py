@@ -2,8 +2,9 @@
 
 ``@config_options(BM25Config)`` replaces a command's ``config: BM25Config`` parameter by one
 typer option per scalar field of the model (``k1`` → ``--k1``, ``rrf_k`` → ``--rrf-k``, a
-``bool`` → ``--flag/--no-flag``), with the model's default and description, and hands the
-command a validated instance. So the CLI, the pipeline's ``params`` and the Python API share
+``bool`` → ``--flag/--no-flag``, a list or tuple of scalars → one comma-separated value),
+with the model's default and description, and hands the command a validated instance built
+from the options given on the command line (so ``model_fields_set`` says which were). So the CLI, the pipeline's ``params`` and the Python API share
 one class and one set of defaults (``tests/test_config_unity.py`` checks every stage).
 
 Written here rather than taken from a library: typer derives options from a signature only,
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import typer
@@ -30,12 +33,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _SCALARS = (str, int, float, bool)
 
+_CONTEXT = "_polyret_context"
+"""A parameter the decorator adds: typer passes the click context (which options were given)."""
+
 CONFIG_ATTRIBUTE = "__polyret_configs__"
 """Each decorated command lists ``{parameter: (config class, option prefix)}`` here."""
 
 
 def _scalar_type(annotation: Any) -> type | None:
-    """The CLI type of a field: str/int/float/bool, a Literal of strings (→ str), or None."""
+    """The CLI type of a field: str/int/float/bool, a Literal of strings (→ str), a list or
+    tuple of scalars (→ str, comma-separated), or None."""
     origin = typing.get_origin(annotation)
     if origin is Literal:
         values = typing.get_args(annotation)
@@ -43,7 +50,18 @@ def _scalar_type(annotation: Any) -> type | None:
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         return _scalar_type(members[0]) if len(members) == 1 else None
+    if _is_sequence(annotation):
+        return str
     return annotation if annotation in _SCALARS else None
+
+
+def _is_sequence(annotation: Any) -> bool:
+    """A ``list[scalar]`` or ``tuple[scalar, ...]`` (also inside ``X | None``)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_sequence(a) for a in typing.get_args(annotation))
+    items = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+    return origin in (list, tuple) and len(items) == 1 and _scalar_type(items[0]) in _SCALARS
 
 
 def _choices(annotation: Any) -> tuple[str, ...]:
@@ -86,19 +104,23 @@ def _help(info: FieldInfo) -> str:
 
 
 def _parameter(
-    key: str, prefix: str, name: str, kind: type, info: FieldInfo, panel: str | None
+    key: str, flag: str, kind: type, info: FieldInfo, panel: str | None, show_default: bool
 ) -> inspect.Parameter:
     """The typer option of one config field (required fields get no default here: the
     model's validation names them)."""
     default = None if info.is_required() else info.default
-    flag = option_name(prefix, name)
-    if kind is bool:
+    if kind is bool and "/" not in flag:
         flag = f"{flag}/--no-{flag[2:]}"
+    shown: bool | str = show_default
+    if show_default and _is_sequence(info.annotation):
+        shown = ",".join(map(str, default)) if default else "none"
     return inspect.Parameter(
         key,
         inspect.Parameter.KEYWORD_ONLY,
         annotation=kind if default is not None else kind | None,  # type: ignore[operator]
-        default=typer.Option(default, flag, help=_help(info), rich_help_panel=panel),
+        default=typer.Option(
+            default, flag, help=_help(info), rich_help_panel=panel, show_default=shown
+        ),
     )
 
 
@@ -109,8 +131,14 @@ def config_options(
     prefix: str = "",
     exclude: Iterable[str] = (),
     panel: str | None = None,
+    names: Mapping[str, str] | None = None,
+    file: str | None = None,
+    show_default: bool = True,
 ) -> Callable[[F], F]:
     """Expose ``config``'s scalar fields as options of the decorated typer command.
+
+    Only the options given on the command line are passed to the model (so its
+    ``model_fields_set`` names them); the others keep the model's default.
 
     Args:
         config: The stage's frozen pydantic config.
@@ -118,15 +146,29 @@ def config_options(
         prefix: Prepended to every option name (``dense-`` → ``--dense-index``).
         exclude: Fields the command does not expose (they keep the model's default).
         panel: A ``--help`` panel that groups these options.
+        names: Flags spelled otherwise than the field (``{"learning_rate": "--lr"}``; a
+            ``bool`` may name both sides: ``"--symmetric/--one-way"``).
+        file: A command parameter holding a JSON file of field values, beneath the options
+            given on the command line.
+        show_default: Show the model's defaults in ``--help`` (off where an unset option
+            means "keep another source's value").
     """
     fields = cli_fields(config, exclude)
+    spelled = dict(names or {})
 
     def decorate(command: F) -> F:
         signature = inspect.signature(command)
         kept = [p for p in signature.parameters.values() if p.name != param]
         keyword = {parameter_name(prefix, name): name for name in fields}
         added = [
-            _parameter(key, prefix, name, *fields[name], panel) for key, name in keyword.items()
+            _parameter(
+                key,
+                spelled.get(name, option_name(prefix, name)),
+                *fields[name],
+                panel,
+                show_default,
+            )
+            for key, name in keyword.items()
         ]
         positional = [p for p in kept if p.kind != inspect.Parameter.KEYWORD_ONLY]
         keyword_only = [p for p in kept if p.kind == inspect.Parameter.KEYWORD_ONLY]
@@ -139,16 +181,25 @@ def config_options(
 
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = _given(kwargs.pop(_CONTEXT, None))
             values = {name: kwargs.pop(key) for key, name in keyword.items()}
-            kwargs[param] = build_config(config, values)
+            values = {name: values[name] for key, name in keyword.items() if given(key)}
+            for name, value in values.items():
+                if isinstance(value, str) and _is_sequence(config.model_fields[name].annotation):
+                    values[name] = [item.strip() for item in value.split(",") if item.strip()]
+            path = kwargs.get(file) if file is not None else None
+            kwargs[param] = build_config(config, values, path)
             return command(*args, **kwargs)
 
+        context = inspect.Parameter(
+            _CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        )
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*params, *keyword_only, *added]
+            parameters=[*params, *keyword_only, *added, context]
         )
         # typer resolves hints through __annotations__: the config parameter is gone there too
         hints = {k: v for k, v in command.__annotations__.items() if k != param}
-        wrapper.__annotations__ = hints | {p.name: p.annotation for p in added}
+        wrapper.__annotations__ = hints | {p.name: p.annotation for p in [*added, context]}
         registered = dict(getattr(command, CONFIG_ATTRIBUTE, {}))
         registered[param] = (config, prefix)
         setattr(wrapper, CONFIG_ATTRIBUTE, registered)
@@ -157,12 +208,34 @@ def config_options(
     return decorate
 
 
-def build_config(config: type[BaseModel], values: dict[str, Any]) -> Any:
-    """``config(**values)``, leaving out options not given; a bad value names its option."""
-    given = {name: value for name, value in values.items() if value is not None}
+def _given(context: typer.Context | None) -> Callable[[str], bool]:
+    """Whether an option was given (not left at its default); every option when the
+    command is called directly, with no click context."""
+    if context is None:
+        return lambda key: True
+    return lambda key: getattr(context.get_parameter_source(key), "name", "") != "DEFAULT"
+
+
+def build_config(
+    config: type[BaseModel], values: dict[str, Any], file: str | Path | None = None
+) -> Any:
+    """``config(**values)`` over the fields of a JSON ``file`` (if any), leaving out options
+    not given (``None``); a bad value names its option.
+
+    Raises:
+        InvalidInputError: an unreadable file or a value the model rejects.
+    """
+    fields: dict[str, Any] = {}
+    if file is not None:
+        try:
+            fields = json.loads(Path(file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise InvalidInputError(f"cannot read the config: {error}", path=file) from None
+    fields.update({name: value for name, value in values.items() if value is not None})
     try:
-        return config(**given)
+        return config(**fields)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise InvalidInputError(first["msg"], field=option_name("", field)) from None
+        message = f"bad config: {first['msg']}"
+        raise InvalidInputError(message, path=file, field=option_name("", field)) from None

@@ -24,6 +24,7 @@ import numpy as np
 from polyret.distributed.backend import Backend
 from polyret.distributed.ray_data import resolve, run_shards
 from polyret.errors import InvalidInputError
+from polyret.mine.config import DEFAULT_STRATEGY
 from polyret.types import Corpus, Queries, Run, TrainingSet
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def mine_negatives(
     corpus: Corpus,
     retriever: str | os.PathLike[str],
     backend: Backend,
-    strategy: str = "top-k",
+    strategy: str = DEFAULT_STRATEGY,
     *,
     k: int | None = None,
     work_dir: str | Path | None = None,

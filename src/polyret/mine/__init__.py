@@ -19,7 +19,7 @@ Example:
     ['anchor', 'positive', 'negative_1']
 """
 
-from polyret.mine.config import MiningConfig
+from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig
 from polyret.mine.miner import HardNegativeMiner, Miner, mine, resolve_miner
 from polyret.mine.negatives import (
     DEFAULT_DEPTH,
@@ -33,11 +33,12 @@ from polyret.mine.negatives import (
 from polyret.mine.pairs import pairs_from_qrels
 from polyret.mine.pool import CandidatePool, build_pool, positive_bound
 from polyret.mine.presets import PRESETS, preset
-from polyret.mine.registry import DEFAULT_STRATEGY, load_miner, miners
+from polyret.mine.registry import load_miner, miners
 from polyret.mine.texts import NgramSets, normalize_for_dedup, text_codes
 
 __all__ = [
     "DEFAULT_DEPTH",
+    "DEFAULT_RETRIEVER",
     "DEFAULT_STRATEGY",
     "PRESETS",
     "CandidatePool",

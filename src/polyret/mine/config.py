@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from polyret.errors import InvalidInputError
+
+DEFAULT_STRATEGY = "nv-retriever"
+"""The strategy of :func:`~polyret.mine.mine`, :func:`~polyret.mine.mine_negatives`,
+``polyret mine`` and the pipeline's ``mine`` stage unless told otherwise: NV-Retriever's
+TopK-PercPos, the best method of arXiv 2407.15831 (it needs the positives' scores, which
+:func:`~polyret.mine.mine_negatives` computes exactly for dense retrievers)."""
+
+DEFAULT_RETRIEVER = "dense"
+"""What :func:`~polyret.mine.mine_negatives`, ``polyret mine`` and the pipeline's ``mine``
+stage retrieve candidates with unless told otherwise (the packaged encoder, exact search:
+every positive's score is known, as TopK-PercPos needs)."""
+
+Retriever = Literal["bm25", "dense", "hybrid"]
+"""The retrievers :func:`~polyret.mine.mine_negatives` builds by name."""
 
 Window = Literal["run", "kept"]
 Sampling = Literal["top", "random"]
 ShortRows = Literal["drop", "keep"]
 
 
-@dataclass(frozen=True)
-class MiningConfig:
+class MiningConfig(BaseModel):
     """What makes a candidate a negative, and how negatives are picked.
 
     The rules compose; a candidate (a document of the query's ranked list, within the
@@ -70,78 +84,116 @@ class MiningConfig:
     those rules keep none of its candidates (counted as ``no_positive_score``);
     :func:`polyret.mine.mine_negatives` scores the positives of dense runs exactly.
 
+    A bad value raises :class:`~polyret.errors.InvalidInputError` naming the field (inside a
+    pipeline config, the usual pydantic error with its key path).
+
     Example:
         >>> MiningConfig(num_negatives=15, min_rank=50, max_rank=100, sampling="random")
         ... # doctest: +ELLIPSIS
         MiningConfig(num_negatives=15, depth=None, min_rank=50, max_rank=100, ...)
     """
 
-    num_negatives: int = 7
-    depth: int | None = None
-    min_rank: int = 1
-    max_rank: int | None = None
-    window: Window = "run"
-    sampling: Sampling = "top"
-    max_score: float | None = None
-    min_score: float | None = None
-    perc_pos: float | None = None
-    margin_pos: float | None = None
-    dedup: bool = True
-    near_duplicate: float | None = 0.8
-    guide: str | None = None
-    guide_options: dict[str, Any] = field(default_factory=dict)
-    guide_margin: float = 0.0
-    short: ShortRows = "drop"
-    seed: int = 0
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __post_init__(self) -> None:
-        if self.num_negatives < 1:
-            raise InvalidInputError(
-                f"num_negatives must be >= 1, got {self.num_negatives}", field="num_negatives"
-            )
-        if self.depth is not None and self.depth < 1:
-            raise InvalidInputError(f"depth must be >= 1, got {self.depth}", field="depth")
-        if self.min_rank < 1:
-            raise InvalidInputError(f"min_rank is 1-based, got {self.min_rank}", field="min_rank")
+    num_negatives: int = Field(default=7, ge=1, description="Negatives per row.")
+    depth: int | None = Field(
+        default=None, ge=1, description="Only the run's top N documents are candidates."
+    )
+    min_rank: int = Field(
+        default=1, ge=1, description="First rank of the window (1 = the top document)."
+    )
+    max_rank: int | None = Field(
+        default=None, ge=1, description="Last rank of the window (none: no limit)."
+    )
+    window: Window = Field(
+        default="run",
+        description="Ranks are positions in the run, or among the candidates kept by the "
+        "other rules.",
+    )
+    sampling: Sampling = Field(
+        default="top", description="Take the best-ranked survivors, or a seeded sample."
+    )
+    max_score: float | None = Field(
+        default=None, description="Drop candidates scoring above this (false negatives)."
+    )
+    min_score: float | None = Field(
+        default=None, description="Drop candidates scoring below this (too easy)."
+    )
+    perc_pos: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="TopK-PercPos: drop candidates above this fraction of the positive's score.",
+    )
+    margin_pos: float | None = Field(
+        default=None,
+        ge=0,
+        description="TopK-MarginPos: drop candidates above the positive's score minus this.",
+    )
+    dedup: bool = Field(
+        default=True, description="Positives-aware text dedup (no positive's text, no repeats)."
+    )
+    near_duplicate: float | None = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Character 3-gram Jaccard from which a candidate is a near duplicate of "
+        "the positive.",
+    )
+    guide: str | None = Field(
+        default=None, description="Guide reranker for the GISTEmbed filter (a reranker name)."
+    )
+    guide_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options for loading the guide."
+    )
+    guide_margin: float = Field(
+        default=0.0, description="Drop candidates the guide scores above positive − margin."
+    )
+    short: ShortRows = Field(
+        default="drop", description="Rows left with fewer negatives: drop or keep them."
+    )
+    seed: int = Field(default=0, description="Seed of the random sampling.")
+
+    def __init__(self, **data: Any) -> None:
+        # direct construction (the Python API) raises polyret's error naming the field; a
+        # model that nests this one as a field resets __init__ to BaseModel's (pydantic calls
+        # a custom __init__ while validating it, which would lose the field's key path)
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or None
+            raise InvalidInputError(first["msg"], field=field) from None
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> MiningConfig:
         if self.max_rank is not None and self.max_rank < self.min_rank:
-            raise InvalidInputError(
-                f"max_rank {self.max_rank} is below min_rank {self.min_rank}", field="max_rank"
-            )
-        _choice("window", self.window, ("run", "kept"))
-        _choice("sampling", self.sampling, ("top", "random"))
-        _choice("short", self.short, ("drop", "keep"))
-        if self.perc_pos is not None and not 0 < self.perc_pos <= 1:
-            raise InvalidInputError(
-                f"perc_pos must be in (0, 1], got {self.perc_pos}", field="perc_pos"
-            )
-        if self.margin_pos is not None and self.margin_pos < 0:
-            raise InvalidInputError(
-                f"margin_pos must be >= 0, got {self.margin_pos}", field="margin_pos"
-            )
+            raise ValueError(f"max_rank {self.max_rank} is below min_rank {self.min_rank}")
         if (
             self.max_score is not None
             and self.min_score is not None
             and self.min_score > self.max_score
         ):
-            raise InvalidInputError("min_score is above max_score", field="min_score")
-        if self.near_duplicate is not None and not 0 < self.near_duplicate <= 1:
-            raise InvalidInputError(
-                f"near_duplicate must be in (0, 1], got {self.near_duplicate}",
-                field="near_duplicate",
-            )
+            raise ValueError("min_score is above max_score")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready fields (what provenance records)."""
-        return asdict(self)
+        return self.model_dump(mode="json", include=set(MiningConfig.model_fields))
+
+    def replace(self, **overrides: Any) -> MiningConfig:
+        """A validated :class:`MiningConfig` with ``overrides`` (a subclass's own fields, such
+        as the pipeline's ``strategy``, are left out)."""
+        if not overrides and type(self) is MiningConfig:
+            return self
+        rules = self.model_dump(include=set(MiningConfig.model_fields))
+        return MiningConfig(**{**rules, **overrides})
+
+    def overrides(self) -> dict[str, Any]:
+        """The rule fields set explicitly (given to the constructor), as plain values."""
+        return self.model_dump(include=self.model_fields_set & set(MiningConfig.model_fields))
 
     @property
     def uses_positive_score(self) -> bool:
         """Whether a rule compares candidates with the positive's retrieval score."""
         return self.perc_pos is not None or self.margin_pos is not None
-
-
-def _choice(name: str, value: str, valid: tuple[str, ...]) -> None:
-    if value not in valid:
-        raise InvalidInputError(
-            f"{name} must be one of {', '.join(map(repr, valid))}, got {value!r}", field=name
-        )

@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
 
 from polyret.encode import Encoder
-from polyret.mine.config import MiningConfig
+from polyret.mine.config import DEFAULT_STRATEGY, MiningConfig
 from polyret.mine.pool import (
     CandidatePool,
     TextTable,
@@ -78,7 +77,7 @@ class HardNegativeMiner:
 
     def __init__(
         self,
-        config: MiningConfig | None = None,
+        config: MiningConfig = MiningConfig(),  # noqa: B008 (frozen)
         *,
         guide: Reranker | Encoder | str | None = None,
         name: str = "custom",
@@ -86,8 +85,7 @@ class HardNegativeMiner:
     ) -> None:
         if isinstance(guide, str):  # a registered reranker name: part of the config
             overrides["guide"], guide = guide, None
-        config = config or MiningConfig()
-        self.config = replace(config, **overrides) if overrides else config
+        self.config = config.replace(**overrides)
         self.name = name
         self._guide = guide
 
@@ -188,7 +186,7 @@ def mine(
     training_set: TrainingSet,
     run: Run,
     corpus: Corpus,
-    strategy: str | MiningConfig | Miner = "top-k",
+    strategy: str | MiningConfig | Miner = DEFAULT_STRATEGY,
     *,
     guide: Reranker | Encoder | str | None = None,
     **overrides: Any,
@@ -201,10 +199,10 @@ def mine(
             a plain ``{example_id: {doc_id: score}}``).
         corpus: The documents the run points into.
         strategy: A registered name (:data:`polyret.mine.miners`: ``"top-k"``,
-            ``"nv-retriever"``, ``"sfr"``, ...), a :class:`MiningConfig` or a miner.
-            The default is the plainest rule, since a run made elsewhere may lack the
-            positives' scores that ``"nv-retriever"`` (the default of
-            :func:`~polyret.mine.mine_negatives`) compares with.
+            ``"nv-retriever"``, ``"sfr"``, ...), a :class:`MiningConfig` or a miner
+            (default: :data:`~polyret.mine.config.DEFAULT_STRATEGY`). A run made elsewhere
+            may lack the positives' scores that ``"nv-retriever"`` compares with: rows
+            without one keep no candidates under it (``"top-k"`` needs no scores).
         guide: The guide of the GISTEmbed filter (a loaded reranker or encoder, or a
             reranker name).
         **overrides: :class:`MiningConfig` fields (``num_negatives``, ``seed``, ...).
@@ -218,7 +216,7 @@ def mine(
         >>> examples = TrainingSet.from_records(
         ...     [{"id": "e1", "query": "river", "positive_id": "p", "positive": "Rhein"}])
         >>> run = {"e1": {"a": 3.0, "p": 2.0, "b": 1.0}}
-        >>> mine(examples, run, corpus, num_negatives=2)["e1"].negative_ids
+        >>> mine(examples, run, corpus, "top-k", num_negatives=2)["e1"].negative_ids
         ['a', 'b']
     """
     return resolve_miner(strategy, guide=guide, **overrides).mine(training_set, run, corpus)

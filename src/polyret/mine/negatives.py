@@ -21,10 +21,9 @@ import pyarrow as pa
 
 from polyret.encode import Encoder, load_encoder
 from polyret.errors import InvalidInputError
-from polyret.mine.config import MiningConfig
+from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig
 from polyret.mine.miner import HardNegativeMiner, Miner, resolve_miner
 from polyret.mine.pool import corpus_rows
-from polyret.mine.registry import DEFAULT_STRATEGY
 from polyret.rerank.base import Reranker
 from polyret.types import Corpus, Queries, Run, TrainingSet
 
@@ -47,7 +46,7 @@ RetrieverSpec = str | os.PathLike[str] | Searcher | Encoder | Run
 def mine_negatives(
     training_set: TrainingSet,
     corpus: Corpus,
-    retriever: RetrieverSpec = "dense",
+    retriever: RetrieverSpec = DEFAULT_RETRIEVER,
     strategy: str | MiningConfig | Miner = DEFAULT_STRATEGY,
     *,
     k: int | None = None,

@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from polyret.mine.config import DEFAULT_STRATEGY
 from polyret.mine.miner import Miner
+from polyret.mine.presets import PRESETS, preset
 from polyret.registry import Registry
+
+__all__ = ["DEFAULT_STRATEGY", "load_miner", "miners"]
 
 miners: Registry[Callable[..., Miner]] = Registry("miner")
 """Miner factories by name; each takes :class:`~polyret.mine.MiningConfig` fields as options.
 
-Third parties add a strategy with ``@miners.register("name")`` or the entry-point group
-``polyret.miners``; anything with ``name`` and ``mine(training_set, run, corpus)`` works.
+Every :data:`~polyret.mine.PRESETS` entry is registered. Third parties add a strategy with
+``@miners.register("name")`` or the entry-point group ``polyret.miners``; anything with
+``name`` and ``mine(training_set, run, corpus)`` works.
 """
 
-for _name, _factory in [
-    ("top-k", "top_k"),
-    ("random-top-k", "random_top_k"),
-    ("rank-window", "rank_window"),
-    ("perc-pos", "perc_pos"),
-    ("margin-pos", "margin_pos"),
-    ("threshold", "threshold"),
-    ("guide", "guide"),
-    ("dedup", "dedup"),
-    ("netease", "netease"),
-    ("sfr", "sfr"),
-    ("piccolo", "piccolo"),
-    ("nv-retriever", "nv_retriever"),
-    ("arctic", "arctic"),
-    ("gist", "gist"),
-]:
-    miners.add_lazy(_name, f"polyret.mine.presets:{_factory}")
-
-DEFAULT_STRATEGY = "nv-retriever"
-"""The strategy :func:`~polyret.mine.mine_negatives` uses unless told otherwise."""
-
+for _name in PRESETS:
+    miners.register(_name)(functools.partial(preset, _name))
 
 def load_miner(name: str, **options: Any) -> Miner:
     """A mining strategy by registered name.

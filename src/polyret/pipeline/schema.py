@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig, Retriever
+from polyret.mine.presets import PRESETS
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 """Stage names: lowercase letters, digits and hyphens (they become folder names)."""
@@ -154,39 +157,33 @@ class FilterParams(_Strict):
     filters: list[FilterSpec] = Field(min_length=1)
 
 
-class MineParams(_Strict):
+class MineParams(MiningConfig):
     """A mining strategy (:data:`polyret.mine.miners`) and :class:`~polyret.mine.MiningConfig`
-    overrides; unset fields keep the strategy's values. Candidates come from the ``index``
-    input when given, else from ``retriever`` (``bm25``, ``dense``, ``hybrid``), top ``k``.
+    fields; unset fields keep the strategy's values (filled in from
+    :data:`~polyret.mine.PRESETS` when the config is read, so the stage key covers the
+    effective rules). Candidates come from the ``index`` input when given, else from
+    ``retriever``, top ``k``; ``seed`` defaults to the config's seed.
     """
 
-    strategy: str = "top-k"
-    retriever: Literal["bm25", "dense", "hybrid"] = "bm25"
-    k: int | None = Field(default=None, ge=1)
-    num_negatives: int | None = Field(default=None, ge=1)
-    depth: int | None = Field(default=None, ge=1)
-    min_rank: int | None = Field(default=None, ge=1)
-    max_rank: int | None = Field(default=None, ge=1)
-    window: Literal["run", "kept"] | None = None
-    sampling: Literal["top", "random"] | None = None
-    max_score: float | None = None
-    min_score: float | None = None
-    perc_pos: float | None = Field(default=None, gt=0, le=1)
-    margin_pos: float | None = Field(default=None, ge=0)
-    dedup: bool | None = None
-    near_duplicate: float | None = Field(default=None, gt=0, le=1)
-    guide: str | None = None
-    guide_options: dict[str, Any] | None = None
-    guide_margin: float | None = None
-    short: Literal["drop", "keep"] | None = None
-    seed: int | None = None
+    __init__ = BaseModel.__init__  # validated as a field: keep pydantic's key paths
 
-    NOT_MINING: ClassVar[tuple[str, ...]] = ("strategy", "retriever", "k")
+    strategy: str = Field(default=DEFAULT_STRATEGY, description="A registered strategy.")
+    retriever: Retriever = Field(
+        default=DEFAULT_RETRIEVER, description="Retrieves the candidates (without an index)."
+    )
+    k: int | None = Field(default=None, ge=1, description="Documents retrieved per query.")
+    seed: int | None = None  # type: ignore[assignment]
 
-    def overrides(self) -> dict[str, Any]:
-        """The :class:`~polyret.mine.MiningConfig` fields that are set."""
-        fields = self.model_dump(exclude=set(self.NOT_MINING))
-        return {name: value for name, value in fields.items() if value is not None}
+    @model_validator(mode="before")
+    @classmethod
+    def _strategy_values(cls, data: Any) -> Any:
+        """Unset rule fields take the named preset's values."""
+        if not isinstance(data, dict):
+            return data
+        preset = PRESETS.get(data.get("strategy", DEFAULT_STRATEGY))
+        if preset is None:  # a third party's strategy: only the fields set are overrides
+            return data
+        return {**preset.model_dump(exclude={"seed"}), **data}
 
 
 class IndexBM25Params(_Strict):
