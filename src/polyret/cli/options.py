@@ -3,9 +3,11 @@
 ``@config_options(BM25Config)`` replaces a command's ``config: BM25Config`` parameter by one
 typer option per scalar field of the model (``k1`` → ``--k1``, ``rrf_k`` → ``--rrf-k``, a
 ``bool`` → ``--flag/--no-flag``, a list or tuple of scalars → one comma-separated value),
-with the model's default and description, and hands the command a validated instance built
-from the options given on the command line (so ``model_fields_set`` says which were). So the CLI, the pipeline's ``params`` and the Python API share
-one class and one set of defaults (``tests/test_config_unity.py`` checks every stage).
+with the model's default and description (else the field's entry in the class docstring's
+``Args:``), and hands the command a validated instance built from the options given on the
+command line (so ``model_fields_set`` says which were). So the CLI, the pipeline's
+``params`` and the Python API share one class and one set of defaults
+(``tests/test_config_unity.py`` checks every stage).
 
 Written here rather than taken from a library: typer derives options from a signature only,
 and the pydantic ↔ typer bridges on PyPI do not keep typer's help panels, short flags and
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -97,14 +100,44 @@ def parameter_name(prefix: str, field: str) -> str:
     return (prefix + field).replace("-", "_")
 
 
-def _help(info: FieldInfo) -> str:
-    text = info.description or ""
+def _docstring_args(config: type[BaseModel]) -> dict[str, str]:
+    """``{field: first sentence}`` from the ``Args:`` sections of the class and its bases."""
+    described: dict[str, str] = {}
+    for cls in reversed(config.__mro__):
+        lines = (cls.__doc__ or "").splitlines()
+        inside, name = False, ""
+        for line in lines:
+            stripped = line.strip()
+            if stripped in ("Args:", "Attributes:"):
+                inside = True
+                continue
+            if inside and stripped.endswith(":") and " " not in stripped:
+                inside = False  # the next section
+            match = re.match(r"^(\w+): (.*)$", stripped) if inside else None
+            if match and line.startswith(" " * 8) and not line.startswith(" " * 9):
+                name = match.group(1)
+                described[name] = match.group(2)
+            elif inside and name and stripped and line.startswith(" " * 12):
+                described[name] += " " + stripped
+            elif not stripped:
+                name = ""
+    return {name: text.split(". ")[0].rstrip(".") + "." for name, text in described.items()}
+
+
+def _help(info: FieldInfo, fallback: str = "") -> str:
+    text = info.description or fallback
     choices = _choices(info.annotation)
     return f"{text} ({', '.join(choices)})" if choices else text
 
 
 def _parameter(
-    key: str, flag: str, kind: type, info: FieldInfo, panel: str | None, show_default: bool
+    key: str,
+    flag: str,
+    kind: type,
+    info: FieldInfo,
+    panel: str | None,
+    show_default: bool,
+    fallback: str,
 ) -> inspect.Parameter:
     """The typer option of one config field (required fields get no default here: the
     model's validation names them)."""
@@ -119,7 +152,7 @@ def _parameter(
         inspect.Parameter.KEYWORD_ONLY,
         annotation=kind if default is not None else kind | None,  # type: ignore[operator]
         default=typer.Option(
-            default, flag, help=_help(info), rich_help_panel=panel, show_default=shown
+            default, flag, help=_help(info, fallback), rich_help_panel=panel, show_default=shown
         ),
     )
 
@@ -155,6 +188,7 @@ def config_options(
     """
     fields = cli_fields(config, exclude)
     spelled = dict(names or {})
+    documented = _docstring_args(config)
 
     def decorate(command: F) -> F:
         signature = inspect.signature(command)
@@ -167,6 +201,7 @@ def config_options(
                 *fields[name],
                 panel,
                 show_default,
+                documented.get(name, ""),
             )
             for key, name in keyword.items()
         ]

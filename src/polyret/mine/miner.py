@@ -77,7 +77,7 @@ class HardNegativeMiner:
 
     def __init__(
         self,
-        config: MiningConfig = MiningConfig(),  # noqa: B008 (frozen)
+        config: MiningConfig = MiningConfig(),
         *,
         guide: Reranker | Encoder | str | None = None,
         name: str = "custom",

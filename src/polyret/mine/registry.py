@@ -24,6 +24,7 @@ Every :data:`~polyret.mine.PRESETS` entry is registered. Third parties add a str
 for _name in PRESETS:
     miners.register(_name)(functools.partial(preset, _name))
 
+
 def load_miner(name: str, **options: Any) -> Miner:
     """A mining strategy by registered name.
 

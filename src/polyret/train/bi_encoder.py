@@ -32,7 +32,7 @@ def train_bi_encoder(
     training_set: TrainingSet,
     base: str | os.PathLike[str],
     out: str | os.PathLike[str],
-    config: BiEncoderConfig | None = None,
+    config: BiEncoderConfig = BiEncoderConfig(),
     *,
     dev: Dataset | None = None,
     dev_split: str = "dev",
@@ -87,7 +87,6 @@ def train_bi_encoder(
         - GradCache: scaling the contrastive batch beyond memory (arXiv 2101.06983).
         - Matryoshka representation learning (arXiv 2205.13147).
     """
-    config = config or BiEncoderConfig()
     if len(training_set) == 0:
         raise InvalidInputError("cannot train on an empty training set")
     groups = group_keys(training_set, config.group_by) if config.group_by else None

@@ -34,7 +34,7 @@ def train_cross_encoder(
     training_set: TrainingSet,
     base: str | os.PathLike[str],
     out: str | os.PathLike[str],
-    config: CrossEncoderConfig | None = None,
+    config: CrossEncoderConfig = CrossEncoderConfig(),
     *,
     dev: Dataset | None = None,
     dev_split: str = "dev",
@@ -83,7 +83,6 @@ def train_cross_encoder(
         - Soft labels for noisy (pseudo-labelled) positives: label smoothing, Szegedy et
           al. (arXiv 1512.00567).
     """
-    config = config or CrossEncoderConfig()
     _require_training_extras()
     if len(training_set) == 0:
         raise InvalidInputError("cannot train on an empty training set")

@@ -93,7 +93,7 @@ def distill_bi_encoder(
     training_set: TrainingSet,
     base: str | os.PathLike[str],
     out: str | os.PathLike[str],
-    config: DistillConfig | None = None,
+    config: DistillConfig = DistillConfig(),
     *,
     teacher: PairReranker | str | os.PathLike[str] | None = None,
     dev: Dataset | None = None,
@@ -128,7 +128,6 @@ def distill_bi_encoder(
         - KL distillation of a cross-encoder's listwise distribution, as in RocketQAv2
           (arXiv 2110.07367).
     """
-    config = config or DistillConfig()
     if len(training_set) == 0:
         raise InvalidInputError("cannot train on an empty training set")
     n = training_set.num_negatives if config.num_negatives is None else config.num_negatives
