@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
+from polyret.cli.options import config_options
 from polyret.datasets import corpus_from, queries_from
 from polyret.errors import InvalidInputError
 from polyret.io import read_trec_run, write_trec_run
-from polyret.rerank import DEFAULT_RERANKER, Reranker, load_reranker
+from polyret.rerank import Reranker, load_reranker, rerankers
+from polyret.rerank.config import RerankConfig
+from polyret.rerank.registry import FAMILIES
 
 
 def build_reranker(
-    method: str,
-    model: str,
+    config: RerankConfig,
     *,
     base_url: str | None,
     llm_model: str | None,
@@ -24,46 +27,41 @@ def build_reranker(
     cache: Path | None,
     batch_size: int,
 ) -> Reranker:
-    """The reranker the command options describe."""
-    if method in ("bi-encoder", "cross-encoder"):
-        options: dict[str, Path | bool | int | None] = {"cache": cache, "show_progress": True}
-        if method == "cross-encoder":
-            options["batch_size"] = batch_size
-        return load_reranker(method, model, **options)
-    if method in ("llm-pointwise", "llm-listwise"):
+    """The reranker the command options describe (per-family defaults: ``FAMILIES``)."""
+    family = FAMILIES.get(config.reranker)
+    if family is None:  # a third party's reranker: its name and model, its own defaults
+        rerankers.get(config.reranker)
+        return load_reranker(config.reranker, *filter(None, [config.model]), **config.options)
+    runtime = {"cache": cache, "show_progress": True, "batch_size": batch_size}
+    options = {name: runtime[name] for name in family.options} | config.options
+    model: Any = config.model or family.model
+    if family.llm:
         if base_url is None:
-            raise InvalidInputError(f"--method {method} needs --base-url", field="base_url")
+            raise InvalidInputError(
+                f"--method {config.reranker} needs --base-url", field="base_url"
+            )
         from polyret.llm import OpenAIClient
 
-        client = OpenAIClient(
+        model = OpenAIClient(
             llm_model or model,
             base_url,
             api_key_env=api_key_env,
             cache=None if cache is None else cache.with_suffix(".llm.sqlite"),
         )
-        if method == "llm-pointwise":
-            return load_reranker(method, client, cache=cache, show_progress=True)
-        return load_reranker(method, client, show_progress=True)
-    raise InvalidInputError(
-        f"unknown --method {method!r}: bi-encoder, cross-encoder, llm-pointwise or llm-listwise",
-        field="method",
-    )
+    return load_reranker(config.reranker, model, **options)
 
 
 @app.command("rerank")
+@config_options(
+    RerankConfig,
+    exclude=("ensemble", "tune_split", "metric"),
+    names={"reranker": "--method", "k": "-k"},
+)
 def rerank_command(
     run: Path = typer.Argument(..., help="First-stage TREC run."),
     corpus: str = typer.Option(..., help="corpus.jsonl, .parquet, BEIR folder or name."),
     queries: str = typer.Option(..., help="queries.jsonl, topics .tsv, BEIR folder or name."),
     out: Path = typer.Option(..., "--out", "-o", help="Reranked TREC run to write."),
-    model: str = typer.Option(
-        "multilingual-e5-small",
-        help="Encoder/cross-encoder name or folder; the LLM model name for LLM methods.",
-    ),
-    method: str = typer.Option(
-        DEFAULT_RERANKER, help="bi-encoder, cross-encoder, llm-pointwise or llm-listwise."
-    ),
-    k: int = typer.Option(100, "-k", help="Documents per query to rerank."),
     split: str = typer.Option(None, help="With a collection: only this split's queries."),
     base_url: str = typer.Option(None, help="OpenAI-compatible endpoint (LLM methods)."),
     llm_model: str = typer.Option(None, help="Model name at the endpoint (default: --model)."),
@@ -74,14 +72,15 @@ def rerank_command(
     backend: str = BACKEND_OPTION,
     address: str = ADDRESS_OPTION,
     workers: int = WORKERS_OPTION,
+    *,
+    config: RerankConfig,
 ) -> None:
     """Rerank each query's top-k documents of a run."""
     from polyret.distributed import backend_from, rerank
 
     factory = functools.partial(
         build_reranker,
-        method,
-        model,
+        config,
         base_url=base_url,
         llm_model=llm_model,
         api_key_env=api_key_env,
@@ -92,6 +91,7 @@ def rerank_command(
     topics = queries_from(queries, split=split)
     first = read_trec_run(run)
     first = first.select([q for q in first if q in topics])
-    reranked = rerank(factory, topics, first, corpus_from(corpus), k, chosen)
+    reranked = rerank(factory, topics, first, corpus_from(corpus), config.k, chosen)
+    method = config.reranker
     write_trec_run(reranked, out, tag=tag or f"polyret-{method}")
-    console.print(f"reranked the top {k} of {len(reranked)} queries with {method} → {out}")
+    console.print(f"reranked the top {config.k} of {len(reranked)} queries with {method} → {out}")

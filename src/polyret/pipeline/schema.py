@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig, Retriever
 from polyret.mine.presets import PRESETS
+from polyret.rerank.config import RerankConfig
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 """Stage names: lowercase letters, digits and hyphens (they become folder names)."""
@@ -243,22 +244,14 @@ class FuseParams(_Strict):
     step: float = Field(default=0.1, gt=0, le=1)
 
 
-class RerankParams(_Strict):
-    """Rerank the top ``k`` of the input run with a registered reranker
-    (:data:`polyret.rerank.rerankers`). The model is the ``model`` input, else ``model``
-    here (a name or folder), else the reranker's default. ``splits`` limits the queries
-    reranked (default: every query of the run). With ``ensemble``, the first stage and the
-    reranker are combined with weights learned on ``tune_split``
-    (:class:`~polyret.rerank.EnsembleReranker`)."""
+class RerankParams(RerankConfig):
+    """:class:`~polyret.rerank.RerankConfig` (a registered reranker over the input run's top
+    ``k``; the model is the ``model`` input, else ``model`` here, else the reranker's
+    default; with ``ensemble``, weights learned on ``tune_split``), plus ``splits``."""
 
-    reranker: str = "bi-encoder"
-    model: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    k: int = Field(default=100, ge=1)
-    splits: list[str] | None = None
-    ensemble: bool = False
-    tune_split: str = "dev"
-    metric: str = "ndcg@10"
+    splits: list[str] | None = Field(
+        default=None, description="Rerank these splits' queries (default: every query)."
+    )
 
 
 class EvaluateParams(_Strict):

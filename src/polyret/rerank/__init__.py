@@ -20,6 +20,7 @@ from polyret.rerank.base import (
     first_stage_fallback,
 )
 from polyret.rerank.bi_encoder import BiEncoderReranker
+from polyret.rerank.config import RerankConfig
 from polyret.rerank.cross_encoder import CrossEncoderReranker
 from polyret.rerank.ensemble import (
     EnsembleFit,
@@ -29,10 +30,17 @@ from polyret.rerank.ensemble import (
 )
 from polyret.rerank.llm_listwise import LLMListwiseReranker, parse_permutation, window_starts
 from polyret.rerank.llm_pointwise import LLMPointwiseReranker, score_answer
-from polyret.rerank.registry import DEFAULT_RERANKER, load_reranker, rerankers
+from polyret.rerank.registry import (
+    DEFAULT_RERANKER,
+    FAMILIES,
+    RerankerFamily,
+    load_reranker,
+    rerankers,
+)
 
 __all__ = [
     "DEFAULT_RERANKER",
+    "FAMILIES",
     "BiEncoderReranker",
     "Candidates",
     "CrossEncoderReranker",
@@ -41,7 +49,9 @@ __all__ = [
     "LLMListwiseReranker",
     "LLMPointwiseReranker",
     "PairReranker",
+    "RerankConfig",
     "Reranker",
+    "RerankerFamily",
     "ScoreCache",
     "assemble",
     "candidates",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.registry import Registry
 from polyret.rerank.base import Reranker
 
@@ -19,6 +21,31 @@ rerankers.add_lazy("ensemble", "polyret.rerank.ensemble:EnsembleReranker")
 
 DEFAULT_RERANKER = "bi-encoder"
 """The offline default: no cross-encoder weights ship in any package (see MODELS.md)."""
+
+
+@dataclass(frozen=True)
+class RerankerFamily:
+    """What a command line needs to know to build a built-in reranker.
+
+    Args:
+        model: The model used when none is named.
+        llm: The reranker's model is an LLM client (built from an endpoint).
+        options: The runtime options its factory takes (``cache``, ``show_progress``,
+            ``batch_size``).
+    """
+
+    model: str | None
+    llm: bool
+    options: tuple[str, ...]
+
+
+FAMILIES: dict[str, RerankerFamily] = {
+    "bi-encoder": RerankerFamily(DEFAULT_MODEL, False, ("cache", "show_progress")),
+    "cross-encoder": RerankerFamily(DEFAULT_MODEL, False, ("cache", "show_progress", "batch_size")),
+    "llm-pointwise": RerankerFamily(None, True, ("cache", "show_progress")),
+    "llm-listwise": RerankerFamily(None, True, ("show_progress",)),
+}
+"""The per-reranker defaults of the built-in families (one table; ``polyret rerank`` reads it)."""
 
 
 def load_reranker(name: str = DEFAULT_RERANKER, *args: Any, **options: Any) -> Reranker:
