@@ -152,7 +152,11 @@ def _parameter(
         inspect.Parameter.KEYWORD_ONLY,
         annotation=kind if default is not None else kind | None,  # type: ignore[operator]
         default=typer.Option(
-            default, flag, help=_help(info, fallback), rich_help_panel=panel, show_default=shown
+            default,
+            *flag.split(),
+            help=_help(info, fallback),
+            rich_help_panel=panel,
+            show_default=shown,
         ),
     )
 
@@ -179,8 +183,9 @@ def config_options(
         prefix: Prepended to every option name (``dense-`` → ``--dense-index``).
         exclude: Fields the command does not expose (they keep the model's default).
         panel: A ``--help`` panel that groups these options.
-        names: Flags spelled otherwise than the field (``{"learning_rate": "--lr"}``; a
-            ``bool`` may name both sides: ``"--symmetric/--one-way"``).
+        names: Flags spelled otherwise than the field (``{"learning_rate": "--lr"}``;
+            several separated by spaces: ``"--method -m"``; a ``bool`` may name both
+            sides: ``"--symmetric/--one-way"``).
         file: A command parameter holding a JSON file of field values, beneath the options
             given on the command line.
         show_default: Show the model's defaults in ``--help`` (off where an unset option

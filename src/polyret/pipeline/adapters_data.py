@@ -71,11 +71,7 @@ def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str
         answers.parent.mkdir(parents=True, exist_ok=True)
     cache = None if answers is None else str(answers)
     spec = GeneratorSpec(p.method, options, p.llm, p.llm_model, cache)
-    corpus = ctx.dataset().corpus
-    if p.langs:
-        corpus = corpus.filter(lang=p.langs)
-    if p.limit is not None:
-        corpus = corpus.take(range(min(p.limit, len(corpus))))
+    corpus = p.documents(ctx.dataset().corpus)
     examples = generate(spec, corpus, out, ctx.backend, chunk_size=p.chunk_size, overwrite=True)
     return {"examples": len(examples), "documents": len(corpus)}
 

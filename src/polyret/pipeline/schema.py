@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from polyret.curate.config import FilterConfig, GenerateConfig
 from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig, Retriever
 from polyret.mine.presets import PRESETS
 from polyret.rerank.config import RerankConfig
@@ -126,36 +127,15 @@ class DatasetParams(_Strict):
     max_queries: int | None = Field(default=None, ge=1)
 
 
-class GenerateParams(_Strict):
-    """A :mod:`polyret.curate` generation method over the corpus.
+class GenerateParams(GenerateConfig):
+    """:class:`~polyret.curate.GenerateConfig` over the dataset's corpus; ``options`` go to
+    the method's factory, ``seed`` defaults to the config's seed."""
 
-    ``options`` go to the method's factory; ``llm`` (+ ``llm_model``) names an LLM for the
-    LLM methods (an ``http(s)://`` endpoint or a local model); ``langs`` keeps documents in
-    these languages; ``limit`` keeps the first N documents; ``seed`` defaults to the
-    config's seed.
-    """
-
-    method: str
-    options: dict[str, Any] = Field(default_factory=dict)
-    llm: str | None = None
-    llm_model: str | None = None
-    langs: list[str] | None = None
-    limit: int | None = Field(default=None, ge=1)
-    chunk_size: int = Field(default=64, ge=1)
-    seed: int | None = None
+    seed: int | None = None  # type: ignore[assignment]
 
 
-class FilterSpec(_Strict):
-    """One filter by registered name, with its options."""
-
-    name: str
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-class FilterParams(_Strict):
-    """Filters applied in order (each to the survivors of the previous ones)."""
-
-    filters: list[FilterSpec] = Field(min_length=1)
+FilterParams = FilterConfig
+"""The ``filter`` stage's params: :class:`~polyret.curate.FilterConfig`."""
 
 
 class MineParams(MiningConfig):
