@@ -21,6 +21,26 @@ STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
         ("polyret.retrieve.bm25:BM25", "config"),
         ("polyret.cli.retrieve_cmd:index", "bm25"),
     ),
+    "mine": (
+        "polyret.mine:MiningConfig",
+        ("polyret.mine:HardNegativeMiner", "config"),
+        ("polyret.cli.mine_cmd:mine_command", "config"),
+    ),
+    "rerank": (
+        "polyret.rerank:RerankConfig",
+        ("polyret.rerank:build_reranker", "config"),
+        ("polyret.cli.rerank_cmd:rerank_command", "config"),
+    ),
+    "train-bi-encoder": (
+        "polyret.train.config:BiEncoderConfig",
+        ("polyret.train:train_bi_encoder", "config"),
+        ("polyret.cli.train_cmd:bi_encoder_command", "settings"),
+    ),
+    "train-cross-encoder": (
+        "polyret.train.config:CrossEncoderConfig",
+        ("polyret.train:train_cross_encoder", "config"),
+        ("polyret.cli.train_cmd:cross_encoder_command", "settings"),
+    ),
 }
 
 

@@ -4,51 +4,14 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
 from polyret.cli.options import config_options
 from polyret.datasets import corpus_from, queries_from
-from polyret.errors import InvalidInputError
 from polyret.io import read_trec_run, write_trec_run
-from polyret.rerank import Reranker, load_reranker, rerankers
-from polyret.rerank.config import RerankConfig
-from polyret.rerank.registry import FAMILIES
-
-
-def build_reranker(
-    config: RerankConfig,
-    *,
-    base_url: str | None,
-    llm_model: str | None,
-    api_key_env: str,
-    cache: Path | None,
-    batch_size: int,
-) -> Reranker:
-    """The reranker the command options describe (per-family defaults: ``FAMILIES``)."""
-    family = FAMILIES.get(config.reranker)
-    if family is None:  # a third party's reranker: its name and model, its own defaults
-        rerankers.get(config.reranker)
-        return load_reranker(config.reranker, *filter(None, [config.model]), **config.options)
-    runtime = {"cache": cache, "show_progress": True, "batch_size": batch_size}
-    options = {name: runtime[name] for name in family.options} | config.options
-    model: Any = config.model or family.model
-    if family.llm:
-        if base_url is None:
-            raise InvalidInputError(
-                f"--method {config.reranker} needs --base-url", field="base_url"
-            )
-        from polyret.llm import OpenAIClient
-
-        model = OpenAIClient(
-            llm_model or model,
-            base_url,
-            api_key_env=api_key_env,
-            cache=None if cache is None else cache.with_suffix(".llm.sqlite"),
-        )
-    return load_reranker(config.reranker, model, **options)
+from polyret.rerank.config import RerankConfig, build_reranker
 
 
 @app.command("rerank")
@@ -86,6 +49,7 @@ def rerank_command(
         api_key_env=api_key_env,
         cache=cache,
         batch_size=batch_size,
+        show_progress=True,
     )
     chosen = backend_from(backend, address=address, workers=workers)
     topics = queries_from(queries, split=split)

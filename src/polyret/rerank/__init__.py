@@ -20,7 +20,7 @@ from polyret.rerank.base import (
     first_stage_fallback,
 )
 from polyret.rerank.bi_encoder import BiEncoderReranker
-from polyret.rerank.config import RerankConfig
+from polyret.rerank.config import RerankConfig, build_reranker
 from polyret.rerank.cross_encoder import CrossEncoderReranker
 from polyret.rerank.ensemble import (
     EnsembleFit,
@@ -54,6 +54,7 @@ __all__ = [
     "RerankerFamily",
     "ScoreCache",
     "assemble",
+    "build_reranker",
     "candidates",
     "decorrelation_prior",
     "first_stage_fallback",
