@@ -14,13 +14,13 @@ DEFAULT_STRATEGY = "nv-retriever"
 TopK-PercPos, the best method of arXiv 2407.15831 (it needs the positives' scores, which
 :func:`~polyret.mine.mine_negatives` computes exactly for dense retrievers)."""
 
-DEFAULT_RETRIEVER = "dense"
+Retriever = Literal["bm25", "dense", "hybrid"]
+"""The retrievers :func:`~polyret.mine.mine_negatives` builds by name."""
+
+DEFAULT_RETRIEVER: Retriever = "dense"
 """What :func:`~polyret.mine.mine_negatives`, ``polyret mine`` and the pipeline's ``mine``
 stage retrieve candidates with unless told otherwise (the packaged encoder, exact search:
 every positive's score is known, as TopK-PercPos needs)."""
-
-Retriever = Literal["bm25", "dense", "hybrid"]
-"""The retrievers :func:`~polyret.mine.mine_negatives` builds by name."""
 
 Window = Literal["run", "kept"]
 Sampling = Literal["top", "random"]
