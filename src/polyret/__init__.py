@@ -9,9 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from polyret.artifacts import load
-
-__version__ = "0.2.0"
+from polyret._version import __version__
+from polyret.io.artifact import load
 
 _SUBPACKAGES = (
     "curate",

@@ -8,10 +8,11 @@ decorator, and installed packages through the entry-point group ``polyret.<kind>
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from polyret.errors import UnknownNameError
 
@@ -48,7 +49,7 @@ class Registry(Generic[T]):
         return decorate
 
     def add_lazy(self, name: str, target: str) -> None:
-        """Register ``"package.module:attribute"`` without importing it yet."""
+        """Register ``"package.module:attribute"`` (or ``:Class.method``) without importing."""
         self._entries.setdefault(name, target)
 
     def get(self, name: str) -> T:
@@ -59,9 +60,10 @@ class Registry(Generic[T]):
             close = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
             raise UnknownNameError(self.kind, name, valid, close)
         entry = self._entries[name]
-        if isinstance(entry, str):
+        if isinstance(entry, str):  # "module:attribute" or "module:Class.method"
             module_name, _, attribute = entry.partition(":")
-            entry = getattr(importlib.import_module(module_name), attribute)
+            found: Any = importlib.import_module(module_name)
+            entry = functools.reduce(getattr, attribute.split("."), found)
             self._entries[name] = entry
         return entry  # type: ignore[return-value]
 

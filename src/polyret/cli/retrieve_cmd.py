@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
 from polyret.datasets import corpus_from, queries_from
-from polyret.encode import load_encoder
+from polyret.encode import Embeddings, load_encoder
 from polyret.errors import OutputExistsError
-from polyret.io import atomic_directory, atomic_write, write_trec_run
-from polyret.io.artifact import write_meta
+from polyret.io import write_trec_run
 from polyret.retrieve import BM25, BM25Config, Dense, DenseConfig, fuse, load_index
 from polyret.types import Corpus, Queries
 
@@ -113,18 +110,7 @@ def encode(
     else:
         records = corpus_from(texts)
         vectors = encoder.encode_documents(records.full_texts(), show_progress=True)
-    with atomic_directory(out, overwrite=overwrite) as tmp:
-        np.save(tmp / "embeddings.npy", vectors)
-        with atomic_write(tmp / "ids.json") as handle:
-            json.dump(records.ids, handle, ensure_ascii=False)
-        write_meta(
-            tmp,
-            "embeddings",
-            1,
-            kind=kind,
-            model=model,
-            options=options,
-            fingerprint=encoder.fingerprint,
-            shape=list(vectors.shape),
-        )
+    Embeddings(vectors, records.ids, kind, model, options, encoder.fingerprint).save(
+        out, overwrite=overwrite
+    )
     console.print(f"encoded {len(records)} {kind} → {out} {tuple(vectors.shape)} {vectors.dtype}")

@@ -9,6 +9,7 @@ Example:
 
 from polyret.encode.base import BaseEncoder, Encoder, EncoderConfig, finalize, length_batches
 from polyret.encode.cache import CachedEncoder, EmbeddingCache
+from polyret.encode.embeddings import Embeddings
 from polyret.encode.hashing import HashingEncoder
 from polyret.encode.registry import DEFAULT_ENCODER, encoders, load_encoder
 
@@ -17,6 +18,7 @@ __all__ = [
     "BaseEncoder",
     "CachedEncoder",
     "EmbeddingCache",
+    "Embeddings",
     "Encoder",
     "EncoderConfig",
     "HashingEncoder",

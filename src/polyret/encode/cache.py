@@ -3,7 +3,7 @@
 Layout: one folder per encoder fingerprint, holding append-only shards::
 
     <cache_dir>/<fingerprint>/
-        polyret.json                 {type: "embedding-cache", format, encoder, dim, dtype}
+        polyret.json                 {type: "embedding-cache", format, version, dim, dtype, encoder}
         shard-000000.npy             [n, dim] embeddings (float32 or int8)
         shard-000000.keys.npy        [n] sha1 digests (``S20``) of "<kind>\\0<text>"
         ...
@@ -16,7 +16,6 @@ serialized by a lock file; readers never need it.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ import numpy as np
 
 from polyret.encode.base import Encoder, WrappedEncoder, check_texts
 from polyret.errors import InvalidInputError
+from polyret.io.artifact import META_FILE, read_meta, write_meta
 from polyret.io.atomic import atomic_write, file_lock
 
 _FORMAT = 1
@@ -59,6 +59,16 @@ class EmbeddingCache:
         self._shards: dict[int, np.ndarray] = {}
         self._check_marker()
         self.refresh()
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str]) -> EmbeddingCache:
+        """Reopen a cache folder, with the dimension, dtype and encoder its marker records.
+
+        Raises:
+            InvalidInputError: the folder has no (valid) ``polyret.json`` of this type.
+        """
+        meta = read_meta(folder, "embedding-cache", _FORMAT)
+        return cls(folder, dim=int(meta["dim"]), dtype=meta["dtype"], meta=meta["encoder"])
 
     def __len__(self) -> int:
         return len(self._index)
@@ -129,32 +139,25 @@ class EmbeddingCache:
             self.refresh()
 
     def _check_marker(self) -> None:
-        marker = self.folder / "polyret.json"
-        if not marker.is_file():
+        if not (self.folder / META_FILE).is_file():
             return
-        data = json.loads(marker.read_text(encoding="utf-8"))
+        data = read_meta(self.folder, "embedding-cache", _FORMAT)
         if data.get("dim") != self.dim or data.get("dtype") != self.dtype.name:
             raise InvalidInputError(
                 f"cache folder holds dim={data.get('dim')} {data.get('dtype')}, "
                 f"the encoder gives dim={self.dim} {self.dtype.name}",
-                path=marker,
+                path=self.folder / META_FILE,
             )
 
     def _write_marker(self) -> None:
-        marker = self.folder / "polyret.json"
-        if marker.is_file():
-            return
-        with atomic_write(marker) as handle:
-            json.dump(
-                {
-                    "type": "embedding-cache",
-                    "format": _FORMAT,
-                    "dim": self.dim,
-                    "dtype": self.dtype.name,
-                    "encoder": self.meta,
-                },
-                handle,
-                indent=2,
+        if not (self.folder / META_FILE).is_file():
+            write_meta(
+                self.folder,
+                "embedding-cache",
+                _FORMAT,
+                dim=self.dim,
+                dtype=self.dtype.name,
+                encoder=self.meta,
             )
 
 
@@ -185,10 +188,8 @@ class CachedEncoder(WrappedEncoder):
         self.cache_dir = Path(cache_dir)
         self.folder = self.cache_dir / encoder.fingerprint
         self._cache: EmbeddingCache | None = None
-        marker = self.folder / "polyret.json"
-        if marker.is_file():  # dim and dtype come from the marker: no model call needed
-            data = json.loads(marker.read_text(encoding="utf-8"))
-            self._open(int(data["dim"]), data["dtype"])
+        if (self.folder / META_FILE).is_file():  # dim and dtype from the marker: no model call
+            self._cache = EmbeddingCache.open(self.folder)
 
     def _open(self, dim: int, dtype: Any) -> EmbeddingCache:
         self._cache = EmbeddingCache(

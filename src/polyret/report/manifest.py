@@ -1,139 +1,34 @@
-"""Read a pipeline run directory: ``manifest.json`` and the artifacts its stages left.
+"""Gather what the report shows from a pipeline run directory.
 
-The pipeline writes ``RUN_DIR/manifest.json``::
-
-    {"format": 1, "name": str, "config": {...},
-     "stages": [{"name", "type", "key", "dir": "stages/<name>-<key12>", "inputs": [names],
-                 "seconds": float, "reused": bool}]}
-
-and each stage's output in its ``dir``. The report reads three kinds of stage output:
-``evaluation.json`` of an ``evaluate`` stage (see :func:`~polyret.report.summarize`), the
-:class:`~polyret.types.TrainingSet` folder of a ``generate``/``filter``/``mine`` stage, and
-the ``provenance.json`` (Trainer log history) of a ``train-bi-encoder`` /
-``train-cross-encoder`` stage.
+The manifest is read by :func:`polyret.io.manifest.read_manifest`. The report reads three
+kinds of stage output: ``evaluation.json`` of an ``evaluate`` stage (see
+:func:`~polyret.report.summarize`), the :class:`~polyret.types.TrainingSet` folder of a
+``generate``/``filter``/``mine`` stage, and the ``provenance.json`` (Trainer log history)
+of a ``train-bi-encoder`` / ``train-cross-encoder`` stage.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from polyret.errors import InvalidInputError
+from polyret.io.artifact import read_json_object
+from polyret.io.manifest import (
+    EVALUATION_FILE,
+    Manifest,
+    StageResult,
+    read_manifest,
+    read_provenance,
+)
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-FORMAT = 1
-EVALUATION_FILE = "evaluation.json"
-PROVENANCE_FILE = "provenance.json"
+Stage = StageResult  # the report's name for a manifest entry (one class, polyret.io.manifest)
 
 TRAINING_SET_STAGES = ("generate", "filter", "mine")
 TRAIN_STAGES = ("train-bi-encoder", "train-cross-encoder")
-
-_STAGE_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "name": str,
-    "type": str,
-    "key": str,
-    "dir": str,
-    "inputs": list,
-    "seconds": (int, float),
-    "reused": bool,
-}
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One entry of ``manifest.json``'s ``stages``; ``path`` is ``dir`` resolved."""
-
-    name: str
-    type: str
-    key: str
-    dir: str
-    inputs: tuple[str, ...]
-    seconds: float
-    reused: bool
-    path: Path
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A parsed ``manifest.json``."""
-
-    name: str
-    config: dict[str, Any]
-    stages: tuple[Stage, ...]
-    run_dir: Path
-    format: int = FORMAT
-
-    def of_type(self, *types: str) -> list[Stage]:
-        """The stages whose type is one of ``types``, in manifest order."""
-        return [s for s in self.stages if s.type in types]
-
-
-def read_manifest(run_dir: str | Path) -> Manifest:
-    """Parse and check ``run_dir/manifest.json``.
-
-    Raises:
-        InvalidInputError: when the file is missing, not JSON, of another format, or a
-            stage lacks a field or has one of the wrong type.
-    """
-    run_dir = Path(run_dir)
-    path = run_dir / MANIFEST
-    if not path.is_file():
-        raise InvalidInputError(
-            "not a pipeline run directory: manifest.json is missing", path=run_dir
-        )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(
-            f"not valid JSON ({error.msg})", path=path, line=error.lineno
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("expected a JSON object", path=path)
-    if data.get("format") != FORMAT:
-        raise InvalidInputError(
-            f"unsupported manifest format {data.get('format')!r} (this polyret reads {FORMAT})",
-            path=path,
-            field="format",
-        )
-    stages = data.get("stages")
-    if not isinstance(stages, list):
-        raise InvalidInputError("'stages' must be a list", path=path, field="stages")
-    parsed = []
-    for number, stage in enumerate(stages):
-        if not isinstance(stage, dict):
-            raise InvalidInputError(f"stage {number} is not an object", path=path, field="stages")
-        for name, kind in _STAGE_FIELDS.items():
-            value = stage.get(name)
-            if not isinstance(value, kind) or (kind == (int, float) and isinstance(value, bool)):
-                raise InvalidInputError(
-                    f"stage {number} ({stage.get('name', '?')}): {name!r} is missing or not "
-                    f"{kind.__name__ if isinstance(kind, type) else 'a number'}",
-                    path=path,
-                    field=name,
-                )
-        parsed.append(
-            Stage(
-                name=stage["name"],
-                type=stage["type"],
-                key=stage["key"],
-                dir=stage["dir"],
-                inputs=tuple(stage["inputs"]),
-                seconds=float(stage["seconds"]),
-                reused=stage["reused"],
-                path=run_dir / stage["dir"],
-            )
-        )
-    return Manifest(
-        name=str(data.get("name", run_dir.name)),
-        config=dict(data.get("config") or {}),
-        stages=tuple(parsed),
-        run_dir=run_dir,
-    )
 
 
 @dataclass
@@ -173,28 +68,14 @@ def collect(run_dir: str | Path) -> RunContents:
     for stage in manifest.stages:
         try:
             if stage.type == "evaluate":
-                contents.evaluations.append((stage, _json(stage.path / EVALUATION_FILE)))
+                contents.evaluations.append((stage, read_json_object(stage.path / EVALUATION_FILE)))
             elif stage.type in TRAINING_SET_STAGES:
                 contents.training_sets.append((stage, TrainingSet.load(stage.path)))
             elif stage.type in TRAIN_STAGES:
-                contents.training_logs.append((stage, _json(stage.path / PROVENANCE_FILE)))
+                contents.training_logs.append((stage, read_provenance(stage.path)))
         except (OSError, ValueError) as error:
             log.warning("report: cannot read the output of stage %s: %s", stage.name, error)
             contents.notes.append(
                 f"stage {stage.name} ({stage.type}): output not readable: {error}"
             )
     return contents
-
-
-def _json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(
-            f"not valid JSON ({error.msg})", path=path, line=error.lineno
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("expected a JSON object", path=path)
-    return data

@@ -1,4 +1,4 @@
-"""Open any saved index by reading the ``type`` in its ``polyret.json``."""
+"""Open a saved index folder (a BM25 or dense ``polyret.json`` type) through ``polyret.load``."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from polyret.errors import InvalidInputError
-from polyret.io.artifact import read_meta
+from polyret.io.artifact import load, read_meta
 from polyret.retrieve.bm25 import BM25
 from polyret.retrieve.dense import Dense
+
+INDEX_TYPES = ("bm25", "dense")
 
 
 def load_index(path: str | Path, **options: Any) -> BM25 | Dense:
     """Load a BM25 or dense index folder written by ``save`` (``options`` go to ``Dense.load``)."""
     kind = read_meta(path).get("type")
-    if kind == "bm25":
-        return BM25.load(path)
-    if kind == "dense":
-        return Dense.load(path, **options)
-    raise InvalidInputError(f"not an index: the folder holds {kind!r}", path=path, field="type")
+    if kind not in INDEX_TYPES:
+        raise InvalidInputError(f"not an index: the folder holds {kind!r}", path=path, field="type")
+    index: BM25 | Dense = load(path, **options)
+    return index

@@ -1,6 +1,6 @@
 """Open what a search service serves: a pipeline run's indexes, or one index folder.
 
-A pipeline run directory (``manifest.json``, see :mod:`polyret.pipeline.runner`) gives
+A pipeline run directory (``manifest.json``, see :mod:`polyret.io.manifest`) gives
 every ``index-bm25`` / ``index-dense`` stage, named by its stage name; the document texts
 come from the ``dataset`` stage the indexes were built from; the hybrid defaults (which
 BM25 and dense index, method, weights) from a ``fuse`` stage whose runs come from one BM25
@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta
-from polyret.report.manifest import MANIFEST, read_manifest
+from polyret.io.manifest import MANIFEST_FILE, read_encoder_spec, read_manifest
 from polyret.serve.locked import LockedEncoder
 from polyret.types import Corpus
 
@@ -108,7 +108,7 @@ def load_served(
         InvalidInputError: ``path`` is neither, or the run holds no finished index.
     """
     path = Path(path)
-    if (path / MANIFEST).is_file():
+    if (path / MANIFEST_FILE).is_file():
         return _load_run(path, corpus, rerank)
     if not path.is_dir():
         raise InvalidInputError("no such folder", path=path)
@@ -260,7 +260,7 @@ def _load_folder(folder: Path, corpus_source: str | None, rerank: bool) -> Serve
     datasets: set[str | None] = set()
     dirs: dict[str, Path] = {}
     run_dir = folder.resolve().parent.parent
-    if corpus_source is None and (run_dir / MANIFEST).is_file():  # a stage folder
+    if corpus_source is None and (run_dir / MANIFEST_FILE).is_file():  # a stage folder
         manifest = read_manifest(run_dir)
         dirs = {s.name: s.path for s in manifest.stages}
         for config in manifest.config.get("stages", []):
@@ -287,10 +287,8 @@ def _open_index(name: str, folder: Path, encoders: dict[str, LockedEncoder]) -> 
     if meta.get("type") != "dense":
         log.info("serve: loading BM25 index %s from %s", name, folder)
         return LoadedIndex(name, "bm25", load_index(folder), folder)
-    from polyret.pipeline.context import ENCODER_FILE, read_encoder_spec
-
-    if (folder / ENCODER_FILE).is_file():  # a pipeline stage: how to load its encoder
-        spec = read_encoder_spec(folder)
+    spec = read_encoder_spec(folder)
+    if spec is not None:  # a pipeline stage: how to load its encoder
         ref, options = str(spec["encoder"]), dict(spec.get("options") or {})
     else:
         ref, options = str(meta["encoder"]["name"]), dict(meta["encoder"].get("options") or {})

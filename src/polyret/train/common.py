@@ -13,19 +13,18 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import shutil
 import time
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from polyret.errors import InvalidInputError, OutputExistsError
-from polyret.io.artifact import write_meta
+from polyret.io.artifact import META_FILE, write_meta
 from polyret.io.atomic import atomic_write
+from polyret.io.manifest import versions, write_provenance
 from polyret.train.config import TrainConfig
 from polyret.types import TrainingSet
 
@@ -33,8 +32,9 @@ log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "run.json"
-PROVENANCE_FILE = "provenance.json"
 MODEL_FORMAT = 1
+# libraries a trained model depends on (recorded in its provenance)
+_VERSIONED = ("sentence-transformers", "transformers", "torch", "datasets", "accelerate")
 _EMBEDDING_NAMES = ("word_embeddings.weight", "embed_tokens.weight", "shared.weight")
 
 
@@ -92,19 +92,6 @@ def training_set_hash(training_set: TrainingSet) -> str:
     return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
-def versions() -> dict[str, str]:
-    """Versions of the libraries a trained model depends on."""
-    import polyret
-
-    found = {"polyret": polyret.__version__, "python": platform.python_version()}
-    for package in ("sentence-transformers", "transformers", "torch", "datasets", "accelerate"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:  # pragma: no cover
-            found[package] = "absent"
-    return found
-
-
 def resolve_device(config: TrainConfig) -> str:
     """``config.device``, with ``"auto"`` resolved to ``"cuda"`` when torch sees a GPU."""
     if config.device != "auto":
@@ -146,7 +133,7 @@ def prepare_output(
     checkpoints = out / CHECKPOINTS
     if out.exists() and overwrite:
         shutil.rmtree(out)
-    if (out / "polyret.json").is_file():  # a finished model: only overwrite replaces it
+    if (out / META_FILE).is_file():  # a finished model: only overwrite replaces it
         raise OutputExistsError(out)
     if out.exists() and any(out.iterdir()):
         if not resume:
@@ -272,13 +259,12 @@ def finish(
         "config": config.model_dump(mode="json"),
         "config_class": type(config).__name__,
         "training_set": None if training_set is None else training_set_summary(training_set),
-        "versions": versions(),
+        "versions": versions(_VERSIONED),
         "training": summary,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **(extra or {}),
     }
-    with atomic_write(out / PROVENANCE_FILE) as handle:
-        json.dump(provenance, handle, indent=1, ensure_ascii=False, default=str)
+    write_provenance(out, provenance)
     write_meta(
         out,
         "model",

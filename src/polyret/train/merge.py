@@ -9,7 +9,6 @@ run, or fine-tunes of one base; non-float tensors (position ids) come from the f
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -20,14 +19,15 @@ from typing import Any, Literal
 import numpy as np
 
 from polyret.errors import InvalidInputError
-from polyret.io.artifact import write_meta
+from polyret.io.artifact import META_FILE, read_meta, write_meta
 from polyret.io.atomic import atomic_directory
+from polyret.io.manifest import PROVENANCE_FILE, read_provenance, write_provenance
 from polyret.optional import require
 
 log = logging.getLogger(__name__)
 
 MergeMethod = Literal["average", "slerp"]
-_SKIP = ("checkpoints", "provenance.json", "polyret.json", "README.md", "onnx")
+_SKIP = ("checkpoints", PROVENANCE_FILE, META_FILE, "README.md", "onnx")
 
 
 def merge_checkpoints(
@@ -93,9 +93,11 @@ def merge_checkpoints(
             {"model": str(p), "weight": float(x), "provenance": _provenance(p)}
             for p, x in zip(paths, w, strict=True)
         ]
-        with open(tmp / "provenance.json", "w", encoding="utf-8") as handle:
-            json.dump({"kind": "merged", "method": method, "sources": sources}, handle, indent=1)
-        write_meta(tmp, "model", 1, kind="merged", method=method, sources=sources)
+        write_provenance(tmp, {"kind": "merged", "method": method, "sources": sources})
+        # a merge is a model of its sources' kind (what polyret.load opens it as)
+        write_meta(
+            tmp, "model", 1, kind=_kind(paths[0]), merged=True, method=method, sources=sources
+        )
     log.info("merged %d models (%s) → %s", len(paths), method, out)
     return Path(out)
 
@@ -178,10 +180,15 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 
 def _provenance(folder: Path) -> Any:
-    path = folder / "provenance.json"
-    if not path.is_file():
-        return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+        return read_provenance(folder)
+    except (OSError, ValueError):  # a model without (readable) provenance: merge it anyway
+        return None
+
+
+def _kind(folder: Path) -> str | None:
+    """The model kind the folder's ``polyret.json`` records (``None``: a plain model folder)."""
+    try:
+        return read_meta(folder, "model").get("kind")
+    except ValueError:
         return None

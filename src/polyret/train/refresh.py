@@ -31,6 +31,7 @@ from typing import Any
 from polyret.curate.base import rng_for
 from polyret.errors import InvalidInputError
 from polyret.io.atomic import atomic_write
+from polyret.io.manifest import read_provenance
 from polyret.train import common
 from polyret.train.bi_encoder import train_bi_encoder
 from polyret.train.config import BiEncoderConfig, RefreshConfig
@@ -232,7 +233,7 @@ def train_with_refresh(
         folder = train_bi_encoder(
             data, current, rounds_dir / f"round-{number}", round_config, dev=dev, overwrite=True
         )
-        summary = json.loads((folder / common.PROVENANCE_FILE).read_text(encoding="utf-8"))
+        summary = read_provenance(folder)
         history.append(
             {
                 "round": number,
