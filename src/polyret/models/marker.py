@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from polyret.errors import MissingExtraError
-from polyret.io.artifact import read_meta, write_meta
+from polyret.io.artifact import ModelKind, read_meta, write_meta
 
 FORMAT = 1
 
 
 def write_marker(
-    folder: Path, *, name: str, kind: str, config: Mapping[str, Any], source: dict[str, Any]
+    folder: Path, *, name: str, kind: ModelKind, config: Mapping[str, Any], source: dict[str, Any]
 ) -> None:
     """Write the marker of the finished export in ``folder`` (every file in it listed).
 

@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from polyret.errors import InvalidInputError
+from polyret.io.artifact import ModelKind
 from polyret.optional import require
 from polyret.train import common
 from polyret.train.config import BiEncoderConfig, DistillConfig
@@ -117,7 +118,7 @@ def fit_sentence_transformer(
     out: str | os.PathLike[str],
     config: BiEncoderConfig | DistillConfig,
     *,
-    kind: str,
+    kind: ModelKind,
     make_table: Callable[[], pa.Table],
     make_loss: Callable[[Any], Any],
     sampler: Any,

@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from polyret.errors import InvalidInputError, OutputExistsError
-from polyret.io.artifact import META_FILE, write_meta
+from polyret.io.artifact import META_FILE, ModelKind, write_meta
 from polyret.io.atomic import atomic_write
 from polyret.io.manifest import versions, write_provenance
 from polyret.train.config import TrainConfig
@@ -244,7 +244,7 @@ def finish(
     model: Any,
     out: Path,
     *,
-    kind: str,
+    kind: ModelKind,
     config: TrainConfig,
     base: str,
     training_set: TrainingSet | None,
