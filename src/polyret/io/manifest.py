@@ -95,14 +95,23 @@ class Manifest:
 
     def stage(self, name: str) -> StageResult:
         """The stage called ``name``."""
-        for result in self.stages:
-            if result.name == name:
-                return result
-        raise KeyError(name)
+        return stage_named(self.stages, name)
 
     def evaluations(self) -> dict[str, dict[str, Any]]:
         """``{evaluate stage name: evaluation.json contents}``."""
         return evaluations(self.stages)
+
+
+def stage_named(stages: Iterable[StageResult], name: str) -> StageResult:
+    """The stage called ``name``.
+
+    Raises:
+        KeyError: no stage has that name.
+    """
+    for result in stages:
+        if result.name == name:
+            return result
+    raise KeyError(name)
 
 
 def evaluations(stages: Iterable[StageResult]) -> dict[str, dict[str, Any]]:

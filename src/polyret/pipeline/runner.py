@@ -34,6 +34,7 @@ from polyret.io.manifest import (
     STAGES_DIR,
     StageResult,
     evaluations,
+    stage_named,
     versions,
     write_manifest,
     write_provenance,
@@ -62,10 +63,7 @@ class RunResult:
 
     def stage(self, name: str) -> StageResult:
         """The result of the stage called ``name``."""
-        for result in self.stages:
-            if result.name == name:
-                return result
-        raise KeyError(name)
+        return stage_named(self.stages, name)
 
     def evaluations(self) -> dict[str, dict[str, Any]]:
         """``{evaluate stage name: evaluation.json contents}``."""
