@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-import polyret
+from polyret._version import __version__
 from polyret.types import Corpus, Document, TrainingSet
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def provenance(generator: Generator, corpus: Corpus) -> dict[str, Any]:
     return {
         "generator": generator.config,
         "corpus": {"documents": len(corpus), "sha256": corpus.fingerprint()},
-        "polyret": polyret.__version__,
+        "polyret": __version__,
         "python": platform.python_version(),
         "host": platform.node(),
     }

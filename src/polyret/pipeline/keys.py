@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import polyret
+from polyret._version import __version__
 from polyret.pipeline.schema import PipelineConfig, StageBase
 
 _SMALL = 16 << 20  # files up to 16 MiB are hashed by content, larger ones by size and mtime
@@ -21,7 +21,7 @@ _SMALL = 16 << 20  # files up to 16 MiB are hashed by content, larger ones by si
 
 def polyret_series() -> str:
     """``major.minor`` of the installed polyret (a new patch release keeps every key)."""
-    return ".".join(polyret.__version__.split(".")[:2])
+    return ".".join(__version__.split(".")[:2])
 
 
 def stage_keys(config: PipelineConfig) -> dict[str, str]:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from polyret._version import __version__
 from polyret.errors import InvalidInputError, UnknownNameError
 from polyret.optional import require
 from polyret.serve.schemas import (
@@ -65,8 +66,6 @@ def create_app(
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
 
-    import polyret
-
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         # The default pool has 40 threads; searches are CPU-bound and mostly serialized
@@ -79,7 +78,7 @@ def create_app(
     app = fastapi.FastAPI(
         lifespan=lifespan,
         title="polyret search",
-        version=polyret.__version__,
+        version=__version__,
         description=f"BM25, dense, hybrid and reranked search over {service.served.source.name}.",
     )
     app.state.service = service

@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 
 import numpy as np
 
-import polyret
+from polyret._version import __version__
 from polyret.errors import InvalidInputError, MissingExtraError, UnknownNameError
 from polyret.serve.loading import IndexKind, LoadedIndex, ServedIndexes
 from polyret.serve.schemas import (
@@ -103,7 +103,7 @@ class SearchService:
         """Status, version, indexes, document count and modes."""
         return Health(
             status="ok",
-            version=polyret.__version__,
+            version=__version__,
             indexes=list(self.indexes),
             documents=self.documents,
             modes=self.modes,

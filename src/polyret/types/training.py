@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta, write_meta
-from polyret.io.atomic import atomic_directory
+from polyret.io.atomic import atomic_directory, atomic_write
+from polyret.io.jsonl import iter_json_lines
 from polyret.types.collection import UNKNOWN_LANG, Queries, duplicated_values
 from polyret.types.ranking import Qrels
 
@@ -376,8 +377,6 @@ class TrainingSet:
 
     def to_jsonl(self, path: str | Path) -> None:
         """Write one JSON object per example, atomically."""
-        from polyret.io.atomic import atomic_write
-
         with atomic_write(path) as handle:
             for example in self:
                 row = _as_mapping(example)
@@ -396,19 +395,7 @@ def _read_parquet(path: Path) -> pa.Table:
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
-    from polyret.io.lines import iter_lines
-
-    for number, line in iter_lines(path):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InvalidInputError(
-                f"malformed JSON: {error.msg}", path=path, line=number
-            ) from None
-        if not isinstance(row, dict):
-            raise InvalidInputError("expected a JSON object", path=path, line=number)
+    for number, row in iter_json_lines(path):
         for name in _REQUIRED:
             if not isinstance(row.get(name), str) or not row[name]:
                 raise InvalidInputError(
