@@ -15,10 +15,10 @@ from polyret.curate.self_supervised import (
     IndependentCrop,
     InverseCloze,
     TitleQuery,
-    split_sentences,
-    uses_characters,
 )
 from polyret.errors import InvalidInputError
+from polyret.text.scripts import uses_characters
+from polyret.text.sentences import split_sentences
 from polyret.types import Corpus
 
 GROUP = r"^(.*)_s\d+$"

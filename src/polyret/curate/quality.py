@@ -4,7 +4,7 @@ Each filter looks at one row at a time (the query, its language and its positive
 returns a :class:`~polyret.curate.Verdict` whose reasons name the rule that dropped a row,
 so :func:`~polyret.curate.apply_filters` can report the funnel. Lengths count words, or
 characters for languages written without spaces (Chinese, Japanese, Thai; see
-:func:`~polyret.curate.self_supervised.uses_characters`).
+:func:`~polyret.text.scripts.uses_characters`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from typing import Any, ClassVar, Literal
 import regex
 
 from polyret.curate.filtering import Verdict
-from polyret.curate.self_supervised import uses_characters
 from polyret.errors import InvalidInputError
-from polyret.text.langcodes import normalize_lang_code
-from polyret.text.langid import detect_languages
+from polyret.text.langcodes import canonical_lang, normalize_lang_code
+from polyret.text.langid import detect_languages, language_by_script
 from polyret.text.normalize import normalize
-from polyret.text.scripts import script_counts
+from polyret.text.scripts import script_counts, uses_characters
 from polyret.text.tokenize import tokenize_words
 from polyret.types import UNKNOWN_LANG, TrainingSet
 
@@ -190,7 +189,7 @@ class LengthFilter:
         length, unit = query_length(query, lang)
         low, high = opts.min_words, opts.max_words
         if unit == "characters":
-            ratio = CHARS_PER_WORD.get(_canonical(lang), _DEFAULT_CHARS_PER_WORD)
+            ratio = CHARS_PER_WORD.get(canonical_lang(lang), _DEFAULT_CHARS_PER_WORD)
             low = round(low * ratio) if opts.min_chars is None else opts.min_chars
             high = round(high * ratio) if opts.max_chars is None else opts.max_chars
         if length < low:
@@ -390,7 +389,7 @@ class LanguageFilter:
 
     def judge(self, examples: TrainingSet) -> Verdict:
         queries = examples.column("query")
-        expected = [_canonical(lang) for lang in examples.column("lang")]
+        expected = [canonical_lang(lang) for lang in examples.column("lang")]
         counts = [script_counts(q) for q in queries]
         checked = [
             i
@@ -405,59 +404,9 @@ class LanguageFilter:
                 continue
             got = detected.get(i)
             if got is None:
-                got = _by_script(queries[i], counts[i], want)
+                got = language_by_script(queries[i], counts[i], want)
             if got not in (want, UNKNOWN_LANG) and not (
                 want == "ja" and got == "zh" and counts[i].get("Han", 0)
             ):
                 reasons[i] = f"language {got}, expected {want}"
         return Verdict.from_reasons(reasons)
-
-
-#: The script a language is written in, for the script check of short texts (default Latin).
-_LANG_SCRIPT = {
-    **dict.fromkeys(("ar", "fa", "ur", "ps", "ug", "sd", "ku", "arz", "ary"), "Arabic"),
-    **dict.fromkeys(("hi", "mr", "ne", "sa", "gom"), "Devanagari"),
-    **dict.fromkeys(
-        ("ru", "uk", "bg", "be", "sr", "mk", "kk", "ky", "mn", "tg", "tt", "ba"), "Cyrillic"
-    ),
-    **dict.fromkeys(("zh", "ja", "yue", "wuu"), "Han"),
-    "ko": "Hangul",
-    "th": "Thai",
-    "el": "Greek",
-    "he": "Hebrew",
-    "yi": "Hebrew",
-    "bn": "Bengali",
-    "te": "Telugu",
-    "ta": "Tamil",
-    "gu": "Gujarati",
-    "pa": "Gurmukhi",
-    "kn": "Kannada",
-    "ml": "Malayalam",
-    "si": "Sinhala",
-    "ka": "Georgian",
-    "hy": "Armenian",
-    "km": "Khmer",
-    "lo": "Lao",
-    "my": "Myanmar",
-    "am": "Ethiopic",
-}
-_HAN_SCRIPTS = frozenset({"Han", "Hiragana", "Katakana"})
-
-
-def _by_script(text: str, counts: dict[str, int], want: str) -> str:
-    """A short text's language: ``want`` when its main script writes ``want``, else a guess."""
-    if not counts:
-        return UNKNOWN_LANG
-    script = max(counts, key=counts.__getitem__)
-    expected = _LANG_SCRIPT.get(want, "Latin")
-    if script == expected or (expected == "Han" and script in _HAN_SCRIPTS):
-        return want
-    return detect_languages([text])[0]
-
-
-def _canonical(lang: str) -> str:
-    try:
-        code = normalize_lang_code(lang)
-    except InvalidInputError:
-        return UNKNOWN_LANG
-    return UNKNOWN_LANG if code in ("auto", "") else code

@@ -5,11 +5,9 @@ structure of the text itself and are the usual pre-training signal for retriever
 Contriever, E5's weak pairs). Every choice is drawn from the document's own random stream
 (:meth:`~polyret.curate.BaseGenerator.rng`), so the output does not depend on chunking.
 
-Sentence splitting and cropping are language-aware: sentences end at ``. ! ? …`` followed by
-a space, at the full-width ``。！？`` without one, at the Devanagari danda ``।``/``॥``, the
-Arabic ``؟`` and Urdu ``۔`` and a few more; Thai, Lao, Khmer and Myanmar mark sentences with
-a run of two or more spaces (a single space separates phrases there). Crops of Chinese,
-Japanese and Thai text count characters, not whitespace words.
+Sentence splitting (:func:`polyret.text.sentences.split_sentences`) and cropping are
+language-aware: crops of Chinese, Japanese and Thai text count characters, not whitespace
+words (:func:`polyret.text.scripts.uses_characters`).
 """
 
 from __future__ import annotations
@@ -25,8 +23,9 @@ import regex
 
 from polyret.curate.base import BaseGenerator, example_id, finish
 from polyret.errors import InvalidInputError
-from polyret.text.langcodes import normalize_lang_code
-from polyret.text.scripts import UNSEGMENTED_SCRIPTS, script_counts
+from polyret.text.langcodes import canonical_lang
+from polyret.text.scripts import uses_characters
+from polyret.text.sentences import split_sentences
 from polyret.types import Corpus, Document, TrainingSet
 
 __all__ = [
@@ -36,110 +35,13 @@ __all__ = [
     "InverseCloze",
     "TitleOptions",
     "TitleQuery",
-    "split_sentences",
-    "uses_characters",
 ]
 
-#: Languages written without spaces between words: lengths and crops count characters.
-CHARACTER_LANGS = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "wuu"})
 #: Languages whose sentences are joined without a space when a context is rebuilt.
 _NO_SPACE_JOIN = frozenset({"zh", "ja", "yue", "wuu"})
 
-_CLOSERS = "\"'”’»)\\]」』）】〕"
-#: Abbreviations after which a period does not end a sentence (a short, multilingual list).
-ABBREVIATIONS = frozenset(
-    (  # noqa: SIM905
-        "Mr Mrs Ms Dr Prof St Rev Jr Sr Sra Dra Gen Col Lt Capt Sgt Mt No Nr Vol Fig Inc Ltd Co "
-        "vs ca approx Mio Mrd Chr bzw usw Hr Fr Jh Abb Bd Str ggf vgl Sta Ud Uds Av pág art "
-        "etw им гг ул"
-    ).split()
-)
-# A boundary is the whitespace (or, after a full-width terminator, the empty string) that
-# follows a sentence-final mark and its closing quotes/brackets.
-_BOUNDARY = regex.compile(
-    # a period ends a sentence unless it follows a lone initial ("J. R. R. Tolkien",
-    # "U.S."), a number of one or two digits (German/Turkish ordinals "am 27. Januar"),
-    # a known abbreviation, a space (". . ."), or a letter of a script that does not use it
-    # as a full stop (Thai "ตร.กม."); ! ? … always end one. The next sentence must not start with a
-    # lower-case letter ("e.g. the", "approx. five").
-    r"(?:(?:(?<!(?:^|[\s.(\[])\p{L})(?<!(?:^|\s)\d{1,2})"
-    rf"(?<!\b(?:{'|'.join(sorted(ABBREVIATIONS))}))"
-    r"(?<![\s\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])\.|[!?…‼⁇⁈⁉])"
-    rf"[{_CLOSERS}]*\s++(?!\p{{Ll}})"
-    # Arabic question mark, Urdu full stop, Devanagari dandas, Armenian, Ethiopic, Myanmar
-    # and Tibetan full stops: followed by whitespace
-    rf"|[؟۔।॥։።။།][{_CLOSERS}]*\s+"
-    # full-width (CJK) terminators need no space after them
-    rf"|[。！？｡][{_CLOSERS}]*\s*"
-    # Thai, Lao, Khmer, Myanmar: a run of two or more spaces ends a sentence
-    r"|(?<=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])[ \t\u00a0]{2,}"
-    # a line break always ends one
-    r"|\s*\n\s*)"
-)
-_CONTENT = regex.compile(r"[\p{L}\p{N}]")
 _SPACE = re.compile(r"\S+")
 _GRAPHEME = regex.compile(r"(?=\S)\X")  # a user-perceived character (base + its marks)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text`` (whitespace around them excluded).
-
-    A rule-based splitter for many scripts (see the module docstring): it does not know
-    abbreviations beyond lone initials, so ``"Dr. Smith"`` splits after ``Dr.``.
-
-    Example:
-        >>> text = "Der Rhein fließt. Wohin?  长江很长。黄河也很长！ J. R. R. Tolkien schrieb."
-        >>> [text[s:e] for s, e in split_sentences(text)]
-        ['Der Rhein fließt.', 'Wohin?', '长江很长。', '黄河也很长！', 'J. R. R. Tolkien schrieb.']
-        >>> hindi = "यह पहला वाक्य है। यह दूसरा है।"
-        >>> [hindi[s:e] for s, e in split_sentences(hindi)]
-        ['यह पहला वाक्य है।', 'यह दूसरा है।']
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        # the sentence keeps its terminator and closers, not the whitespace after them
-        _add_span(text, start, match.start() + len(match.group(0).rstrip()), spans)
-        start = match.end()
-    _add_span(text, start, len(text), spans)
-    return spans
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if not stripped:
-        return
-    offset = start + len(piece) - len(piece.lstrip())
-    if spans and not _CONTENT.search(stripped):  # "." of ". . .", a lone "[": not a sentence
-        spans[-1] = (spans[-1][0], offset + len(stripped))
-    else:
-        spans.append((offset, offset + len(stripped)))
-
-
-def uses_characters(text: str, lang: str = "und") -> bool:
-    """Whether lengths and crops of ``text`` should count characters rather than words.
-
-    True for the languages of :data:`CHARACTER_LANGS`; for an unknown ``lang``, when most
-    letters belong to a script written without spaces (Han, kana, Thai, ...).
-
-    Example:
-        >>> uses_characters("东京", "zh"), uses_characters("ภาษาไทย"), uses_characters("Tokyo")
-        (True, True, False)
-    """
-    code = _canonical(lang)
-    if code not in ("und", ""):
-        return code in CHARACTER_LANGS
-    counts = script_counts(text)
-    total = sum(counts.values())
-    return total > 0 and sum(counts.get(s, 0) for s in UNSEGMENTED_SCRIPTS) * 2 >= total
-
-
-def _canonical(lang: str) -> str:
-    try:
-        return normalize_lang_code(lang)
-    except InvalidInputError:
-        return "und"
 
 
 def _units(text: str, unit: str, lang: str) -> tuple[str, list[tuple[int, int]]]:
@@ -155,7 +57,7 @@ def _meta(**values: Any) -> str:
 
 
 def _join(pieces: Sequence[str], lang: str) -> str:
-    return ("" if _canonical(lang) in _NO_SPACE_JOIN else " ").join(pieces)
+    return ("" if canonical_lang(lang) in _NO_SPACE_JOIN else " ").join(pieces)
 
 
 # ---------------------------------------------------------------------------------- ICT

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from polyret.errors import InvalidInputError
+from polyret.types.collection import UNKNOWN_LANG
 
-__all__ = ["normalize_lang_code"]
+__all__ = ["canonical_lang", "normalize_lang_code"]
 
 # ISO 639-2/3 (and individual languages of macrolanguages) -> ISO 639-1.
 _TO_639_1 = {
@@ -202,3 +203,19 @@ def normalize_lang_code(code: str) -> str:
         )
     primary = tag.split("-", 1)[0]
     return _ALIASES.get(primary) or _TO_639_1.get(primary, primary)
+
+
+def canonical_lang(code: str) -> str:
+    """:func:`normalize_lang_code`, but ``"und"`` for a malformed, empty or ``"auto"`` code.
+
+    For checks that treat an unusable language as unknown rather than as an error.
+
+    Example:
+        >>> [canonical_lang(c) for c in ("zho", "auto", "", "not a code")]
+        ['zh', 'und', 'und', 'und']
+    """
+    try:
+        code = normalize_lang_code(code)
+    except InvalidInputError:
+        return UNKNOWN_LANG
+    return UNKNOWN_LANG if code == "auto" else code

@@ -16,7 +16,7 @@ from polyret.errors import MissingExtraError
 from polyret.text.langcodes import normalize_lang_code
 from polyret.text.scripts import script_counts
 
-__all__ = ["detect_language", "detect_languages"]
+__all__ = ["detect_language", "detect_languages", "language_by_script"]
 
 logger = logging.getLogger(__name__)
 
@@ -254,3 +254,51 @@ def detect_languages(texts: Sequence[str], *, candidates: Iterable[str] | None =
             decided = _classify(text, max(counts, key=counts.__getitem__), cands)
         append(decided)
     return out
+
+
+#: The script a language is written in, for the script check of short texts (default Latin).
+_LANG_SCRIPT = {
+    **dict.fromkeys(("ar", "fa", "ur", "ps", "ug", "sd", "ku", "arz", "ary"), "Arabic"),
+    **dict.fromkeys(("hi", "mr", "ne", "sa", "gom"), "Devanagari"),
+    **dict.fromkeys(
+        ("ru", "uk", "bg", "be", "sr", "mk", "kk", "ky", "mn", "tg", "tt", "ba"), "Cyrillic"
+    ),
+    **dict.fromkeys(("zh", "ja", "yue", "wuu"), "Han"),
+    "ko": "Hangul",
+    "th": "Thai",
+    "el": "Greek",
+    "he": "Hebrew",
+    "yi": "Hebrew",
+    "bn": "Bengali",
+    "te": "Telugu",
+    "ta": "Tamil",
+    "gu": "Gujarati",
+    "pa": "Gurmukhi",
+    "kn": "Kannada",
+    "ml": "Malayalam",
+    "si": "Sinhala",
+    "ka": "Georgian",
+    "hy": "Armenian",
+    "km": "Khmer",
+    "lo": "Lao",
+    "my": "Myanmar",
+    "am": "Ethiopic",
+}
+_HAN_SCRIPTS = frozenset({"Han", "Hiragana", "Katakana"})
+
+
+def language_by_script(text: str, counts: dict[str, int], want: str) -> str:
+    """A short text's language: ``want`` when its main script writes ``want``, else a guess.
+
+    Args:
+        text: the text, too short for a reliable classifier on its own.
+        counts: its :func:`~polyret.text.scripts.script_counts`.
+        want: the (canonical) language it is expected to be in.
+    """
+    if not counts:
+        return "und"
+    script = max(counts, key=counts.__getitem__)
+    expected = _LANG_SCRIPT.get(want, "Latin")
+    if script == expected or (expected == "Han" and script in _HAN_SCRIPTS):
+        return want
+    return detect_languages([text])[0]

@@ -11,7 +11,17 @@ import unicodedata
 from collections import Counter
 from functools import cache
 
-__all__ = ["MARK_CLASS", "SCRIPTS", "UNSEGMENTED_CLASS", "script_counts"]
+from polyret.text.langcodes import canonical_lang
+from polyret.types.collection import UNKNOWN_LANG
+
+__all__ = [
+    "CHARACTER_LANGS",
+    "MARK_CLASS",
+    "SCRIPTS",
+    "UNSEGMENTED_CLASS",
+    "script_counts",
+    "uses_characters",
+]
 
 # script name -> code point ranges (inclusive) of its letters and marks.
 SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -115,3 +125,25 @@ def script_counts(text: str) -> dict[str, int]:
     """
     counts = Counter(text.translate(_table()))
     return {_NAMES[ch]: n for ch, n in counts.items() if ch in _NAMES}
+
+
+#: Languages written without spaces between words: lengths and crops count characters.
+CHARACTER_LANGS = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "wuu"})
+
+
+def uses_characters(text: str, lang: str = "und") -> bool:
+    """Whether lengths and crops of ``text`` should count characters rather than words.
+
+    True for the languages of :data:`CHARACTER_LANGS`; for an unknown ``lang``, when most
+    letters belong to a script written without spaces (Han, kana, Thai, ...).
+
+    Example:
+        >>> uses_characters("东京", "zh"), uses_characters("ภาษาไทย"), uses_characters("Tokyo")
+        (True, True, False)
+    """
+    code = canonical_lang(lang)
+    if code != UNKNOWN_LANG:
+        return code in CHARACTER_LANGS
+    counts = script_counts(text)
+    total = sum(counts.values())
+    return total > 0 and sum(counts.get(s, 0) for s in UNSEGMENTED_SCRIPTS) * 2 >= total
