@@ -93,11 +93,6 @@ class Template:
     id: str
     text: str
 
-    @property
-    def sha(self) -> str:
-        """sha256 of the text, first 12 hex digits."""
-        return _sha(self.text)[:12]
-
     def render(self, **fields: Any) -> str:
         """The filled template, trailing whitespace removed."""
         return render(self.text, **fields).rstrip()

@@ -109,9 +109,6 @@ class Usage:
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
-    def as_dict(self) -> dict[str, int]:
-        return {**asdict(self), "total_tokens": self.total_tokens}
-
 
 @dataclass(frozen=True)
 class LLMConfig:

@@ -77,10 +77,6 @@ class CandidatePool:
         """Positions of the candidates still kept, in (row, rank) order."""
         return np.flatnonzero(self.keep)
 
-    def kept_counts(self) -> np.ndarray:
-        """Candidates still kept per example."""
-        return np.bincount(self.row[self.keep], minlength=self.num_rows)
-
     def kept_pairs(self) -> set[tuple[int, str]]:
         """``{(row, doc_id)}`` of the kept candidates (for comparing pools)."""
         kept = self.kept()

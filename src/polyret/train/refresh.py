@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -263,8 +263,3 @@ def _copy_model(source: Path, out: Path) -> None:
             shutil.copytree(item, target)
         else:
             shutil.copy2(item, target)
-
-
-def rounds_of(folder: str | os.PathLike[str]) -> Sequence[dict[str, Any]]:
-    """The per-round history a refresh run wrote into ``refresh.json``."""
-    return json.loads((Path(folder) / "refresh.json").read_text(encoding="utf-8"))["rounds"]

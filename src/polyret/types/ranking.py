@@ -20,8 +20,6 @@ import pyarrow.compute as pc
 
 from polyret.errors import InvalidInputError
 
-ScoreMap = Mapping[str, Mapping[str, float]]
-
 
 class _Ragged(Mapping[str, dict[str, Any]]):
     """Ragged query → (doc id, value) arrays behind a dict-of-dicts interface."""
