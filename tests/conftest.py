@@ -35,3 +35,4 @@ from tests.encode.model_fixtures import (  # noqa: E402, F401
     sample_texts,
     st_model,
 )
+from tests.ray_cluster import ray_backend, ray_cluster  # noqa: E402, F401

@@ -4,12 +4,48 @@ from __future__ import annotations
 
 import logging
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from polyret.errors import PolyretError
 
+#: The order ``polyret --help`` lists the commands in, the order of the work: data →
+#: index/search → fuse/rerank/evaluate → curate/mine/train → run/report/serve.
+COMMAND_ORDER = (
+    "datasets",
+    "models",
+    "index",
+    "encode",
+    "search",
+    "fuse",
+    "tune-fusion",
+    "rerank",
+    "evaluate",
+    "compare",
+    "generate",
+    "filter",
+    "mine",
+    "train",
+    "merge",
+    "run",
+    "report",
+    "serve",
+    "demo",
+)
+
+
+class _InWorkOrder(TyperGroup):
+    """Lists commands in :data:`COMMAND_ORDER` (typer alone puts sub-apps after commands)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        rank = {name: n for n, name in enumerate(COMMAND_ORDER)}
+        return sorted(super().list_commands(ctx), key=lambda name: rank.get(name, len(rank)))
+
+
 app = typer.Typer(
+    cls=_InWorkOrder,
     name="polyret",
     help="Multilingual retrieval: index, search, evaluate, curate, mine, train.",
     no_args_is_help=True,

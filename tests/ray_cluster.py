@@ -1,5 +1,8 @@
 """A real two-node Ray cluster on 127.0.0.1 for the session (head + one worker node).
 
+Shared by tests/distributed and the CLI tests (tests/cli): the root conftest imports it, so
+one cluster serves the whole session.
+
 ``ray start --head`` with one CPU, then ``ray start --address`` with one more CPU as a
 second raylet, so actors of one job really run on two nodes; the driver connects with
 ``ray.init(address=...)``. At teardown (also when a test failed) exactly this cluster's
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 OBJECT_STORE = str(256 * 2**20)
 
 

@@ -11,9 +11,10 @@ from polyret.cli import app
 from polyret.cli.train_cmd import build_config
 from polyret.errors import InvalidInputError
 from polyret.train import BiEncoderConfig, CrossEncoderConfig
+from tests.train.conftest import crops, tiny_model  # noqa: F401  (session fixtures)
 
 
-def test_train_bi_encoder_command(crops, tiny_model, tmp_path):
+def test_train_bi_encoder_command(crops, tiny_model, tmp_path):  # noqa: F811
     data = crops.save(tmp_path / "data")
     (tmp_path / "config.json").write_text(json.dumps({"batch_size": 8, "logging_steps": 1}))
     out = tmp_path / "model"

@@ -9,11 +9,12 @@ from polyret.cli import app
 from polyret.errors import OutputExistsError, UnknownNameError
 from polyret.io import write_trec_run
 from polyret.types import TrainingSet
+from tests.mine.conftest import bm25_run, dev_pairs  # noqa: F401  (session fixtures)
 
 runner = CliRunner()
 
 
-def test_mine_a_collection_split_from_a_trec_run(tmp_path, bm25_run, dev_pairs):
+def test_mine_a_collection_split_from_a_trec_run(tmp_path, bm25_run, dev_pairs):  # noqa: F811
     write_trec_run(bm25_run, tmp_path / "bm25.trec")
     args = ["mine", "xquad-r", "--split", "dev", "--retriever", str(tmp_path / "bm25.trec")]
     args += ["--strategy", "sfr", "--num-negatives", "3", "--seed", "4", "--out"]
