@@ -10,17 +10,22 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
 from polyret.errors import UnknownNameError
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Registry(Generic[T]):
     """Named factories of one kind, resolved lazily.
+
+    Args:
+        kind: What the names name (``"reranker"``), for errors and the entry-point group.
+        builtins: ``{name: "package.module:attribute"}`` registered without importing them.
 
     Example:
         >>> fusions = Registry[object]("fusion method")
@@ -34,9 +39,9 @@ class Registry(Generic[T]):
         polyret.errors.UnknownNameError: unknown fusion method 'mx'. Did you mean 'max'? ...
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, builtins: Mapping[str, str] | None = None) -> None:
         self.kind = kind
-        self._entries: dict[str, T | str] = {}
+        self._entries: dict[str, T | str] = dict(builtins or {})
         self._entry_points_loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -66,6 +71,10 @@ class Registry(Generic[T]):
             entry = functools.reduce(getattr, attribute.split("."), found)
             self._entries[name] = entry
         return entry  # type: ignore[return-value]
+
+    def create(self: Registry[Callable[..., R]], name: str, /, *args: Any, **options: Any) -> R:
+        """Call the factory registered as ``name`` with ``args`` and ``options``."""
+        return self.get(name)(*args, **options)
 
     def names(self) -> list[str]:
         """Sorted registered names."""

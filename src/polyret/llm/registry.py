@@ -10,11 +10,14 @@ from polyret.errors import InvalidInputError
 from polyret.llm.base import LLMClient
 from polyret.registry import Registry
 
-llm_backends: Registry[Callable[..., LLMClient]] = Registry("LLM backend")
+llm_backends: Registry[Callable[..., LLMClient]] = Registry(
+    "LLM backend",
+    {
+        "openai": "polyret.llm.openai:OpenAIClient",
+        "transformers": "polyret.llm.local:TransformersClient",
+    },
+)
 """LLM client factories by name; each takes ``model`` and keyword options."""
-
-llm_backends.add_lazy("openai", "polyret.llm.openai:OpenAIClient")
-llm_backends.add_lazy("transformers", "polyret.llm.local:TransformersClient")
 
 
 def load_llm(backend: str = "openai", model: str = "", **options: Any) -> LLMClient:
@@ -30,7 +33,7 @@ def load_llm(backend: str = "openai", model: str = "", **options: Any) -> LLMCli
         >>> load_llm("openai", "m", base_url="http://127.0.0.1:9").url
         'http://127.0.0.1:9/v1/chat/completions'
     """
-    return llm_backends.get(backend)(model, **options)
+    return llm_backends.create(backend, model, **options)
 
 
 def client_from(

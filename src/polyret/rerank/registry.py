@@ -10,14 +10,17 @@ from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.registry import Registry
 from polyret.rerank.base import Reranker
 
-rerankers: Registry[Callable[..., Reranker]] = Registry("reranker")
+rerankers: Registry[Callable[..., Reranker]] = Registry(
+    "reranker",
+    {
+        "bi-encoder": "polyret.rerank.bi_encoder:BiEncoderReranker",
+        "cross-encoder": "polyret.rerank.cross_encoder:CrossEncoderReranker",
+        "llm-pointwise": "polyret.rerank.llm_pointwise:LLMPointwiseReranker",
+        "llm-listwise": "polyret.rerank.llm_listwise:LLMListwiseReranker",
+        "ensemble": "polyret.rerank.ensemble:EnsembleReranker",
+    },
+)
 """Reranker factories by name; each takes keyword options."""
-
-rerankers.add_lazy("bi-encoder", "polyret.rerank.bi_encoder:BiEncoderReranker")
-rerankers.add_lazy("cross-encoder", "polyret.rerank.cross_encoder:CrossEncoderReranker")
-rerankers.add_lazy("llm-pointwise", "polyret.rerank.llm_pointwise:LLMPointwiseReranker")
-rerankers.add_lazy("llm-listwise", "polyret.rerank.llm_listwise:LLMListwiseReranker")
-rerankers.add_lazy("ensemble", "polyret.rerank.ensemble:EnsembleReranker")
 
 DEFAULT_RERANKER = "bi-encoder"
 """The offline default: no cross-encoder weights ship in any package (see MODELS.md)."""
@@ -55,4 +58,4 @@ def load_reranker(name: str = DEFAULT_RERANKER, *args: Any, **options: Any) -> R
         >>> load_reranker("bi-encoder", "hashing", dim=16).encoder.dim
         16
     """
-    return rerankers.get(name)(*args, **options)
+    return rerankers.create(name, *args, **options)

@@ -20,14 +20,18 @@ AnalyzerFactory = Callable[[AnalyzerConfig], "Analyzer"]
 #: Analyzer factories by language code (or a descriptive name). A language without an entry
 #: uses ``"standard"``. Third parties register with ``@analyzers.register("xx")`` or the
 #: entry-point group ``polyret.analyzers``.
-analyzers: Registry[AnalyzerFactory] = Registry("analyzer")
-analyzers.add_lazy("standard", "polyret.text.analysis:StandardAnalyzer")
-analyzers.add_lazy("auto", "polyret.text.auto:AutoAnalyzer")
-analyzers.add_lazy("tr", "polyret.text.analysis:TurkishAnalyzer")
-analyzers.add_lazy("zh", "polyret.text.analysis:ChineseAnalyzer")
-analyzers.add_lazy("ja", "polyret.text.analysis:JapaneseAnalyzer")
-analyzers.add_lazy("ko", "polyret.text.analysis:KoreanAnalyzer")
-analyzers.add_lazy("th", "polyret.text.analysis:ThaiAnalyzer")
+analyzers: Registry[AnalyzerFactory] = Registry(
+    "analyzer",
+    {
+        "standard": "polyret.text.analysis:StandardAnalyzer",
+        "auto": "polyret.text.auto:AutoAnalyzer",
+        "tr": "polyret.text.analysis:TurkishAnalyzer",
+        "zh": "polyret.text.analysis:ChineseAnalyzer",
+        "ja": "polyret.text.analysis:JapaneseAnalyzer",
+        "ko": "polyret.text.analysis:KoreanAnalyzer",
+        "th": "polyret.text.analysis:ThaiAnalyzer",
+    },
+)
 
 
 def analyzer_for(lang: str = "auto", *, name: str | None = None, **options: Any) -> Analyzer:
