@@ -26,7 +26,7 @@ def test_registered_objects_win_and_unknown_names_list_the_valid_ones() -> None:
         return items
 
     assert makers.create("list", 1, 2) == (1, 2)
-    with pytest.raises(UnknownNameError, match="'lst'.*'list'"):
+    with pytest.raises(UnknownNameError, match=r"'lst'.*'list'"):
         makers.get("lst")
 
 
