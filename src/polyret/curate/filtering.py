@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,6 +34,12 @@ class Verdict:
         """Rows with an empty reason are kept."""
         reasons = list(reasons)
         return cls(np.array([not r for r in reasons], dtype=bool), reasons)
+
+    @classmethod
+    def by_row(cls, reason: Callable[..., str], examples: TrainingSet, *columns: str) -> Verdict:
+        """``reason(*values)`` of each row, over the values of the named ``columns``."""
+        values = zip(*(examples.column(name) for name in columns), strict=True)
+        return cls.from_reasons([reason(*row) for row in values])
 
 
 @runtime_checkable

@@ -204,12 +204,7 @@ class LengthFilter:
         return ""
 
     def judge(self, examples: TrainingSet) -> Verdict:
-        return Verdict.from_reasons(
-            [
-                self.reason(q, lang)
-                for q, lang in zip(examples.column("query"), examples.column("lang"), strict=True)
-            ]
-        )
+        return Verdict.by_row(self.reason, examples, "query", "lang")
 
 
 # --------------------------------------------------------------------------------- copy
@@ -324,12 +319,7 @@ class CopyFilter:
         return ""
 
     def judge(self, examples: TrainingSet) -> Verdict:
-        return Verdict.from_reasons(
-            [
-                self.reason(q, p)
-                for q, p in zip(examples.column("query"), examples.column("positive"), strict=True)
-            ]
-        )
+        return Verdict.by_row(self.reason, examples, "query", "positive")
 
 
 # ------------------------------------------------------------------------------- langid

@@ -140,6 +140,21 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
+class _TrackedSend:
+    """An ASGI ``send`` that remembers whether the response has started.
+
+    Once it has, an error can no longer be answered cleanly: the middlewares re-raise.
+    """
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 class CatchErrors:
     """ASGI middleware: a bug in one request becomes a logged 500 JSON answer.
 
@@ -158,18 +173,12 @@ class CatchErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracked_send(message: dict[str, Any]) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, receive, tracked_send)
+            await self.app(scope, receive, tracked)
         except Exception as error:
             log.exception("serve: %s %s failed", scope.get("method"), scope.get("path"))
-            if started:  # too late for a clean answer: let the server close the connection
+            if tracked.started:  # too late for a clean answer: let the server close the connection
                 raise
             await _send_json(send, 500, f"internal error: {type(error).__name__}: {error}")
 
@@ -205,7 +214,6 @@ class BodyLimit:
         from starlette.exceptions import HTTPException
 
         received = 0
-        started = False
 
         async def limited_receive() -> dict[str, Any]:
             nonlocal received
@@ -216,15 +224,11 @@ class BodyLimit:
                     raise HTTPException(413, self._message(None))
             return message
 
-        async def tracked_send(message: dict[str, Any]) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, limited_receive, tracked_send)
+            await self.app(scope, limited_receive, tracked)
         except HTTPException as error:  # raised outside a route (no handler saw it)
-            if started or error.status_code != 413:
+            if tracked.started or error.status_code != 413:
                 raise
             await _send_json(send, 413, str(error.detail))
 
