@@ -8,7 +8,7 @@ they behave like a read-only mapping from id to a small frozen record.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -83,10 +83,8 @@ class _Collection(Generic[R]):
         return self._table.num_rows
 
     def __iter__(self) -> Iterator[R]:
-        for batch in self._table.to_batches(max_chunksize=4096):
-            columns = [batch.column(name).to_pylist() for name in self.columns]
-            for values in zip(*columns, strict=True):
-                yield self.record_type(*values)
+        for values in table_rows(self._table, self.columns):
+            yield self.record_type(*values)
 
     def __getitem__(self, id: str) -> R:
         row = self.row_of(id)
@@ -108,10 +106,8 @@ class _Collection(Generic[R]):
     def fingerprint(self) -> str:
         """sha256 of every record's fields (stable across Arrow versions and chunking)."""
         digest = hashlib.sha256()
-        for batch in self._table.to_batches(max_chunksize=4096):
-            columns = [batch.column(name).to_pylist() for name in self.columns]
-            for values in zip(*columns, strict=True):
-                digest.update(("\x1f".join(values) + "\x1e").encode("utf-8"))
+        for values in table_rows(self._table, self.columns):
+            digest.update(("\x1f".join(values) + "\x1e").encode("utf-8"))
         return digest.hexdigest()
 
     def row_of(self, id: str) -> int:
@@ -250,6 +246,13 @@ def _validated(table: pa.Table, columns: tuple[str, ...], kind: str) -> pa.Table
         duplicate = duplicated_values(ids)[0]
         raise InvalidInputError(f"{kind} has duplicate id {duplicate!r}", field="id")
     return table
+
+
+def table_rows(table: pa.Table, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """The values of columns ``names``, row by row (converted to Python a batch at a time)."""
+    for batch in table.to_batches(max_chunksize=4096):
+        columns = [batch.column(name).to_pylist() for name in names]
+        yield from zip(*columns, strict=True)
 
 
 def duplicated_values(values: pa.Array | pa.ChunkedArray) -> list[str]:

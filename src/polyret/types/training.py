@@ -24,7 +24,7 @@ from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta, write_meta
 from polyret.io.atomic import atomic_directory, atomic_write
 from polyret.io.jsonl import iter_json_lines
-from polyret.types.collection import UNKNOWN_LANG, Queries, duplicated_values
+from polyret.types.collection import UNKNOWN_LANG, Queries, duplicated_values, table_rows
 from polyret.types.ranking import Qrels
 
 FORMAT = 1
@@ -197,10 +197,8 @@ class TrainingSet:
         return self._table.num_rows
 
     def __iter__(self) -> Iterator[Example]:
-        for batch in self._table.to_batches(max_chunksize=4096):
-            columns = [batch.column(name).to_pylist() for name in SCHEMA.names]
-            for values in zip(*columns, strict=True):
-                yield Example(*values)
+        for values in table_rows(self._table, SCHEMA.names):
+            yield Example(*values)
 
     def __getitem__(self, id: str) -> Example:
         row = self._index()[id]
