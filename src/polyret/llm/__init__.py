@@ -4,6 +4,7 @@ Every client shares a disk cache, retries with backoff, a rate limit, a concurre
 for batches and token accounting (:class:`BaseLLMClient`).
 """
 
+from polyret.io.sqlite import SQLiteCache
 from polyret.llm.base import (
     BaseLLMClient,
     LLMClient,
@@ -14,7 +15,7 @@ from polyret.llm.base import (
     UnsupportedError,
     Usage,
 )
-from polyret.llm.cache import SQLiteCache, cache_key
+from polyret.llm.cache import cache_key
 from polyret.llm.openai import OpenAIClient
 from polyret.llm.parsing import parse_json
 from polyret.llm.registry import client_from, llm_backends, load_llm

@@ -27,7 +27,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from tqdm.auto import tqdm
 
 from polyret.errors import InvalidInputError, PolyretError
-from polyret.llm.cache import SQLiteCache, cache_key
+from polyret.io.sqlite import SQLiteCache
+from polyret.llm.cache import cache_key
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from polyret.errors import InvalidInputError
+from polyret.io.sqlite import SQLiteCache
 from polyret.llm.base import BaseLLMClient, LLMConfig, LLMResponse, Message
-from polyret.llm.cache import SQLiteCache, cache_key
+from polyret.llm.cache import cache_key
 from polyret.llm.openai import messages_to_prompt
 from polyret.optional import require
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from polyret.errors import InvalidInputError
+from polyret.io.sqlite import SQLiteCache
 from polyret.llm.base import (
     BaseLLMClient,
     LLMConfig,
@@ -29,7 +30,6 @@ from polyret.llm.base import (
     RetryableError,
     UnsupportedError,
 )
-from polyret.llm.cache import SQLiteCache
 
 log = logging.getLogger(__name__)
 

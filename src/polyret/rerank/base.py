@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from polyret.errors import InvalidInputError
-from polyret.llm.cache import SQLiteCache
+from polyret.io.sqlite import SQLiteCache
 from polyret.types import Corpus, Queries, Run
 
 log = logging.getLogger(__name__)
