@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -39,7 +39,7 @@ COMMAND_ORDER = (
 class _InWorkOrder(TyperGroup):
     """Lists commands in :data:`COMMAND_ORDER` (typer alone puts sub-apps after commands)."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:  # typer types it with its vendored click
         rank = {name: n for n, name in enumerate(COMMAND_ORDER)}
         return sorted(super().list_commands(ctx), key=lambda name: rank.get(name, len(rank)))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,7 +27,7 @@ from polyret.curate.prompting import (
     score_continuations,
 )
 from polyret.errors import InvalidInputError
-from polyret.llm.base import LLMClient, LLMResponse
+from polyret.llm.base import LLMResponse
 from polyret.types import Document, TrainingSet
 
 __all__ = [
@@ -133,20 +133,9 @@ class _FewShot(LLMGenerator):
     options: FewShotOptions
     example_limit: ClassVar[int | None] = None
 
-    def __init__(
-        self,
-        *,
-        llm: LLMClient | Mapping[str, Any] | str,
-        langs: Iterable[str] | str | None = None,
-        seed: int = 0,
-        prompts_dir: str | Path | None = None,
-        options: LLMOptions | None = None,
-        examples: Examples = None,
-        **overrides: Any,
-    ) -> None:
-        super().__init__(
-            llm=llm, langs=langs, seed=seed, prompts_dir=prompts_dir, options=options, **overrides
-        )
+    def __init__(self, *, examples: Examples = None, **arguments: Any) -> None:
+        """``examples`` and :class:`~polyret.curate.prompting.LLMGenerator`'s arguments."""
+        super().__init__(**arguments)
         given = examples if examples is not None else self.options.examples
         pairs = load_examples(given, limit=self.example_limit)
         if pairs != self.options.examples:
@@ -236,11 +225,7 @@ class Promptagator(_FewShot):
     ones (``temperature > 0``; each sample is a request with its own seed).
 
     Args:
-        llm: An LLM client, a dict of :func:`~polyret.llm.load_llm` options or
-            ``"backend:model"``.
-        langs: Query languages; ``None``: the passage's language.
-        seed: Seed of the per-document random streams.
-        prompts_dir: A folder whose files replace the packaged templates.
+        llm, langs, seed, prompts_dir: As for :class:`~polyret.curate.prompting.LLMGenerator`.
         options: :class:`PromptagatorOptions`; keyword ``**overrides`` replace its fields.
         examples: The task's (query, passage) examples (overrides ``options.examples``).
 
@@ -316,11 +301,7 @@ class InPars(_FewShot):
     then keeps the best-scored fraction, as InPars keeps its top 10k of 100k queries.
 
     Args:
-        llm: An LLM client, a dict of :func:`~polyret.llm.load_llm` options or
-            ``"backend:model"``.
-        langs: Query languages; ``None``: the passage's language.
-        seed: Seed of the per-document random streams.
-        prompts_dir: A folder whose files replace the packaged templates.
+        llm, langs, seed, prompts_dir: As for :class:`~polyret.curate.prompting.LLMGenerator`.
         options: :class:`InParsOptions`; keyword ``**overrides`` replace its fields.
         examples: (query, passage) examples replacing the packaged ones.
 

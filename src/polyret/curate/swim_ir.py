@@ -76,11 +76,7 @@ class SwimIR(LLMGenerator):
     row (see :class:`~polyret.curate.prompting.MalformedFilter`).
 
     Args:
-        llm: An LLM client, a dict of :func:`~polyret.llm.load_llm` options or
-            ``"backend:model"``.
-        langs: Query languages; ``None``: the passage's language.
-        seed: Seed of the per-document random streams.
-        prompts_dir: A folder whose files replace the packaged templates.
+        llm, langs, seed, prompts_dir: As for :class:`~polyret.curate.prompting.LLMGenerator`.
         options: :class:`SwimIROptions`; keyword ``**overrides`` replace its fields.
 
     Example:
