@@ -462,6 +462,12 @@ Stage = Annotated[
 ]
 
 
+def stage_type(model: type[StageBase]) -> str:
+    """The ``type`` literal of a stage model."""
+    annotation = model.model_fields["type"].annotation
+    return str(annotation.__args__[0])  # type: ignore[union-attr]
+
+
 class BackendSpec(_Strict):
     """Where the heavy stages (index-bm25, index-dense, rerank, mine, generate) run:
     ``local`` (this process) or ``ray`` (:class:`polyret.distributed.Backend`: ``address``
