@@ -10,8 +10,9 @@ from __future__ import annotations
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     # io's format-free file primitives (atomic writes, strict lines and JSON lines,
-    # ``polyret.json``) sit below types so that types can save and load themselves; the rest
-    # of io reads and writes types.
+    # ``polyret.json`` and ``polyret.load``, which reaches every artifact type through
+    # import-path strings) sit below types so that types can save and load themselves; the
+    # rest of io reads and writes types.
     (
         "errors",
         "optional",
@@ -34,9 +35,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("train", "report", "distributed"),
     ("pipeline",),
     ("serve",),
-    # ``artifacts`` is ``polyret.load``, which reopens any artifact type; the package root
-    # (``polyret/__init__.py``) only re-exports, so ``import polyret`` counts as this layer.
-    ("demo", "cli", "artifacts", "__init__"),
+    # the package root (``polyret/__init__.py``) only re-exports, so ``import polyret``
+    # counts as this layer.
+    ("demo", "cli", "__init__"),
 )
 
 
