@@ -210,6 +210,7 @@ def config_options(
 
     def decorate(command: F) -> F:
         signature = inspect.signature(command)
+        stacked = _CONTEXT in signature.parameters
         kept = [p for p in signature.parameters.values() if p.name != param]
         keyword = {parameter_name(prefix, name): name for name in fields}
         clash = set(keyword) & {p.name for p in kept}
@@ -237,7 +238,8 @@ def config_options(
 
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            given = _given(kwargs.pop(_CONTEXT, None))
+            # stacked decorators share one context parameter: the innermost one removes it
+            given = _given(kwargs.get(_CONTEXT) if stacked else kwargs.pop(_CONTEXT, None))
             values = {name: kwargs.pop(key) for key, name in keyword.items()}
             values = {name: values[name] for key, name in keyword.items() if given(key)}
             for name, value in values.items():
@@ -248,15 +250,21 @@ def config_options(
             kwargs[param] = build_config(config, values, path, flags)
             return command(*args, **kwargs)
 
-        context = inspect.Parameter(
-            _CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        context = (
+            []
+            if stacked
+            else [
+                inspect.Parameter(
+                    _CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+                )
+            ]
         )
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*params, *keyword_only, *added, context]
+            parameters=[*params, *keyword_only, *added, *context]
         )
         # typer resolves hints through __annotations__: the config parameter is gone there too
         hints = {k: v for k, v in command.__annotations__.items() if k != param}
-        wrapper.__annotations__ = hints | {p.name: p.annotation for p in [*added, context]}
+        wrapper.__annotations__ = hints | {p.name: p.annotation for p in [*added, *context]}
         registered = dict(getattr(command, CONFIG_ATTRIBUTE, {}))
         registered[param] = (config, prefix)
         setattr(wrapper, CONFIG_ATTRIBUTE, registered)
