@@ -16,20 +16,15 @@ from polyret.pipeline.schema import STAGE_MODELS
 
 # stage type: (config class, Python API callable + its config parameter, CLI command + parameter)
 STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
-    "index-bm25": (
-        "polyret.retrieve.bm25:BM25Config",
-        ("polyret.retrieve.bm25:BM25", "config"),
-        ("polyret.cli.retrieve_cmd:index", "bm25"),
+    "dataset": (
+        "polyret.datasets.subset:DatasetConfig",
+        ("polyret.datasets.subset:prepare", "config"),
+        ("polyret.cli.datasets_cmd:export_command", "config"),
     ),
     "mine": (
         "polyret.mine:MiningConfig",
         ("polyret.mine:HardNegativeMiner", "config"),
         ("polyret.cli.mine_cmd:mine_command", "config"),
-    ),
-    "rerank": (
-        "polyret.rerank:RerankConfig",
-        ("polyret.rerank:build_reranker", "config"),
-        ("polyret.cli.rerank_cmd:rerank_command", "config"),
     ),
     "train-bi-encoder": (
         "polyret.train.config:BiEncoderConfig",
@@ -40,6 +35,31 @@ STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
         "polyret.train.config:CrossEncoderConfig",
         ("polyret.train:train_cross_encoder", "config"),
         ("polyret.cli.train_cmd:cross_encoder_command", "settings"),
+    ),
+    "index-bm25": (
+        "polyret.retrieve.bm25:BM25Config",
+        ("polyret.retrieve.bm25:BM25", "config"),
+        ("polyret.cli.retrieve_cmd:index", "bm25"),
+    ),
+    "index-dense": (
+        "polyret.retrieve.dense:DenseConfig",
+        ("polyret.retrieve.dense:Dense", "config"),
+        ("polyret.cli.retrieve_cmd:index", "dense_config"),
+    ),
+    "retrieve": (
+        "polyret.retrieve.searching:SearchConfig",
+        ("polyret.retrieve.searching:search", "config"),
+        ("polyret.cli.retrieve_cmd:search", "config"),
+    ),
+    "fuse": (
+        "polyret.retrieve.fusion:FuseConfig",
+        ("polyret.retrieve.fusion:fuse", "config"),
+        ("polyret.cli.fuse_cmd:fuse_command", "config"),
+    ),
+    "rerank": (
+        "polyret.rerank:RerankConfig",
+        ("polyret.rerank:build_reranker", "config"),
+        ("polyret.cli.rerank_cmd:rerank_command", "config"),
     ),
 }
 
@@ -83,3 +103,22 @@ def test_pipeline_cli_and_api_share_one_config(stage_type):
         option = options.get(parameter_name(prefix, name))
         if option is not None:  # every exposed field carries the model's own default
             assert option.default.default == (None if info.is_required() else info.default)
+
+
+def test_pipeline_cli_and_distributed_share_backend():
+    """The pipeline's ``backend:`` section, ``--backend/--address/--workers`` and
+    :mod:`polyret.distributed` use one class; a CLI option carries its default."""
+    from polyret.cli.retrieve_cmd import index
+    from polyret.distributed import Backend
+    from polyret.distributed.backend import Backend as Declared
+    from polyret.pipeline.schema import PipelineConfig
+
+    assert Backend is Declared and issubclass(Declared, BaseModel)
+    assert PipelineConfig.model_fields["backend"].annotation is Backend
+    registered, prefix = getattr(index, CONFIG_ATTRIBUTE)["backend"]
+    assert registered is Backend
+    options = inspect.signature(index).parameters
+    for name in ("name", "address", "workers"):
+        option = options[parameter_name(prefix, name)]
+        assert option.default.default == Backend.model_fields[name].default
+    assert [options[parameter_name(prefix, "name")].default.param_decls[0]] == ["--backend"]

@@ -121,3 +121,34 @@ def test_dense_index_hybrid_search_and_encode(tmp_path):
     ids = json.loads((tmp_path / "emb" / "ids.json").read_text())
     assert vectors.shape == (len(ids), 32) and len(ids) == 2187
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+
+
+def test_options_come_from_the_configs_and_are_saved(tmp_path):
+    """``polyret index`` options build the BM25Config that the index folder records."""
+    from polyret.io.artifact import read_meta
+    from polyret.retrieve import BM25Config
+
+    out = tmp_path / "bm25"
+    invoke("index", "xquad-r", "--out", str(out), "--k1", "1.2", "--variant", "bm25+")
+    config = BM25Config(k1=1.2, variant="bm25+")
+    assert read_meta(out)["config"] == config.model_dump(mode="json")
+    result = runner.invoke(app, ["index", "xquad-r", "--out", str(tmp_path / "x"), "--b", "2"])
+    assert result.exit_code != 0 and "need 0 <= b <= 1" in str(result.exception)
+    result = runner.invoke(
+        app, ["fuse", str(out), str(out), "--out", str(tmp_path / "f"), "--normalization", "l2"]
+    )
+    assert "unknown normalization 'l2'" in str(result.exception)
+
+
+def test_datasets_export_is_the_dataset_stage(tmp_path):
+    from polyret.datasets import DatasetConfig, load, prepare
+
+    invoke(
+        "datasets", "export", "xquad-r", "--langs", "de,zh", "--max-queries", "5",
+        "--out", str(tmp_path / "cut"),
+    )  # fmt: skip
+    exported = load(str(tmp_path / "cut"))
+    expected = prepare(DatasetConfig(source="xquad-r", langs=["de", "zh"], max_queries=5))
+    assert set(exported.corpus.languages()) == {"de", "zh"}
+    assert exported.queries.ids == expected.queries.ids
+    assert {s: len(q) for s, q in exported.qrels.items()} == {"dev": 10, "test": 10}

@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from polyret.errors import InvalidInputError
 from polyret.evaluate import evaluate
-from polyret.retrieve import BM25, fuse, simplex_grid, tune_fusion
+from polyret.retrieve import (
+    BM25,
+    FuseConfig,
+    combiners,
+    fuse,
+    normalizers,
+    simplex_grid,
+    tune_fusion,
+)
 from polyret.types import Run
 
 A = Run.from_dict({"q1": {"a": 9.0, "b": 7.0, "c": 1.0}, "q2": {"x": 2.0, "y": 2.0}})
@@ -96,3 +104,44 @@ def test_tuning_on_dev_transfers_to_test(xquad_r):
     test = [stemmed.search(test_queries, k=100), unstemmed.search(test_queries, k=100)]
     fused = tuning.apply(test, k=100)
     assert evaluate(fused, test_qrels, ["ndcg@10"], by=None).mean["ndcg@10"] > 0.7
+
+
+@pytest.fixture
+def squares(monkeypatch):
+    """A combiner summing squared normalized scores, registered as a plugin would be (and
+    removed after the test)."""
+
+    def squared_scores(run, scores, config):
+        return scores**2
+
+    monkeypatch.setitem(combiners._entries, "squares", squared_scores)
+    return "squares"
+
+
+def test_a_registered_combiner_is_reached_by_fuse_and_the_pipeline(squares, tmp_path):
+    from polyret.pipeline.loading import load_config
+
+    fused = fuse([A, B], squares, normalization="none")
+    assert fused["q1"]["a"] == pytest.approx(9.0**2 + 0.8**2)
+    assert fused["q3"]["z"] == pytest.approx(25.0)
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        "name: t\nstages:\n"
+        "  - {name: data, type: dataset, params: {source: xquad-r}}\n"
+        "  - {name: i, type: index-bm25}\n"
+        "  - {name: a, type: retrieve, inputs: {index: i}}\n"
+        "  - {name: b, type: retrieve, inputs: {index: i}}\n"
+        "  - {name: f, type: fuse, inputs: {runs: [a, b]}, params: {method: squares}}\n"
+    )
+    assert load_config(config).stage("f").params.method == squares
+
+
+def test_normalizers_and_combiners_are_separate_registries():
+    assert {"min-max", "z-score", "none"} <= set(normalizers.names())
+    assert {"rrf", "interpolation"} <= set(combiners.names())
+    with pytest.raises(InvalidInputError, match="unknown normalization 'rrf'"):
+        fuse([A, B], "interpolation", normalization="rrf")
+    with pytest.raises(InvalidInputError, match="unknown fusion method 'min-max'"):
+        FuseConfig(method="min-max")
+    # rrf uses ranks only: the normalizer does not change it
+    assert fuse([A, B], "rrf", normalization="z-score") == fuse([A, B], "rrf")

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from polyret.cli.options import config_options
+from polyret.distributed.backend import Backend
 from polyret.errors import PolyretError
 
 #: The order ``polyret --help`` lists the commands in, the order of the work: data →
@@ -55,14 +57,16 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-# the backend options of every command that runs a heavy stage (polyret.distributed)
-BACKEND_OPTION = typer.Option(
-    "local", "--backend", help="local, or ray: the heavy part as Ray Data jobs (docs/scaling.md)."
+backend_options = config_options(
+    Backend,
+    param="backend",
+    prefix="backend_",
+    exclude=("batch_size", "num_cpus", "max_retries", "endpoint_concurrency"),
+    names={"name": "--backend", "address": "--address", "workers": "--workers"},
+    panel="Backend",
 )
-ADDRESS_OPTION = typer.Option(
-    None, "--address", help="Ray cluster: auto, host:port or ray://host:port (ray only)."
-)
-WORKERS_OPTION = typer.Option(None, "--workers", help="Ray actors (default 2; ray only).")
+"""``--backend``/``--address``/``--workers`` of every command that runs a heavy stage: they
+build the command's ``backend: Backend`` parameter (the pipeline's ``backend:`` section)."""
 
 
 @app.callback()

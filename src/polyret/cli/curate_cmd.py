@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
+from polyret.cli.app import app, backend_options, console
 from polyret.cli.options import config_options
 from polyret.curate import (
     DEFAULT_FILTERS,
@@ -23,6 +23,7 @@ from polyret.curate import (
 )
 from polyret.curate.summary import funnel_table
 from polyret.datasets import corpus_from
+from polyret.distributed.backend import Backend
 from polyret.errors import InvalidInputError, OutputExistsError
 from polyret.paths import cache_root
 from polyret.types import TrainingSet
@@ -65,6 +66,7 @@ def build(factory: Callable[..., Any], kind: str, name: str, options: dict[str, 
 
 
 @app.command("generate")
+@backend_options
 @config_options(
     GenerateConfig,
     panel="Generation",
@@ -81,14 +83,12 @@ def generate_command(
     api_key_env: str = typer.Option("OPENAI_API_KEY", help="Env variable with the API key."),
     cache: Path = typer.Option(None, help="LLM answer cache (default: in $POLYRET_CACHE)."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
-    backend: str = BACKEND_OPTION,
-    address: str = ADDRESS_OPTION,
-    workers: int = WORKERS_OPTION,
     *,
+    backend: Backend,
     config: GenerateConfig,
 ) -> None:
     """Generate (query, positive) training examples from documents; resumable."""
-    from polyret.distributed import GeneratorSpec, backend_from
+    from polyret.distributed import GeneratorSpec
     from polyret.distributed import generate as generate_on
 
     if out.exists() and not overwrite:
@@ -98,7 +98,6 @@ def generate_command(
     options = {**config.options, **parse_options(option), "seed": config.seed}
     if query_langs:
         options["langs"] = [lang.strip() for lang in query_langs.split(",") if lang.strip()]
-    chosen = backend_from(backend, address=address, workers=workers)
     cache_path = cache or cache_root() / "llm" / "answers.sqlite"
     llm_options: dict[str, Any] = {"api_key_env": api_key_env, "max_concurrency": concurrency}
     spec = GeneratorSpec(method, dict(options), llm, config.llm_model, str(cache_path), llm_options)
@@ -109,9 +108,9 @@ def generate_command(
         options["llm"] = client_from(llm, config.llm_model, cache=cache_path, **llm_options)
     generator = build(factory, "generator", method, options)
     documents = config.documents(corpus_from(corpus))
-    if chosen.is_ray:  # each actor builds the generator (and its LLM client) once
+    if backend.is_ray:  # each actor builds the generator (and its LLM client) once
         examples = generate_on(
-            spec, documents, out, chosen, chunk_size=config.chunk_size, overwrite=overwrite
+            spec, documents, out, backend, chunk_size=config.chunk_size, overwrite=overwrite
         )
     else:
         examples = generate(

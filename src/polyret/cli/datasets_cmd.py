@@ -1,16 +1,20 @@
-"""``polyret datasets``: list and describe collections."""
+"""``polyret datasets``: list, describe and export collections."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from polyret.cli.app import app, console
-from polyret.datasets import list_datasets, load
+from polyret.cli.options import config_options
+from polyret.datasets import DatasetConfig, list_datasets, load, prepare
+from polyret.errors import OutputExistsError
+from polyret.io import write_beir
 
-datasets_app = typer.Typer(help="List and describe collections.", no_args_is_help=True)
+datasets_app = typer.Typer(help="List, describe and export collections.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
 
 
@@ -51,3 +55,19 @@ def stats_command(
     console.print(table)
     for split, sizes in stats["splits"].items():
         console.print(f"split {split}: {sizes['queries']} queries, {sizes['judgments']} judgments")
+
+
+@datasets_app.command("export")
+@config_options(DatasetConfig, arguments=("source",))
+def export_command(
+    out: Path = typer.Option(..., "--out", "-o", help="BEIR folder to write."),
+    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+    *,
+    config: DatasetConfig,
+) -> None:
+    """Write a collection, optionally cut down, as a BEIR folder (the pipeline's dataset stage)."""
+    if out.exists() and not overwrite:
+        raise OutputExistsError(out)
+    data = prepare(config)
+    write_beir(data, out, overwrite=overwrite)
+    console.print(f"{data.name}: {len(data.corpus)} documents, {len(data.queries)} queries → {out}")

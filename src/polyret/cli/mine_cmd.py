@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
+from polyret.cli.app import app, backend_options, console
 from polyret.cli.options import config_options
+from polyret.distributed.backend import Backend
 from polyret.errors import OutputExistsError
 from polyret.mine import (
     DEFAULT_RETRIEVER,
@@ -21,6 +22,7 @@ from polyret.types import TrainingSet
 
 
 @app.command("mine")
+@backend_options
 @config_options(
     MiningConfig, exclude=("short",), panel="Rules (default: the strategy's)", show_default=False
 )
@@ -46,14 +48,12 @@ def mine_command(
     ),
     split: str = typer.Option(None, help="Make pairs from this split of a collection."),
     overwrite: bool = typer.Option(False, help="Replace an existing folder."),
-    backend: str = BACKEND_OPTION,
-    address: str = ADDRESS_OPTION,
-    workers: int = WORKERS_OPTION,
     *,
+    backend: Backend,
     config: MiningConfig,
 ) -> None:
     """Mine hard negatives for every example and write the training set."""
-    from polyret.distributed import backend_from, mine_negatives
+    from polyret.distributed import mine_negatives
 
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
@@ -75,9 +75,8 @@ def mine_command(
     overrides = config.overrides()  # the rules given as options; the others: the strategy's
     if keep_short:
         overrides["short"] = "keep"
-    chosen = backend_from(backend, address=address, workers=workers)
     mined = mine_negatives(
-        examples, documents, retriever, strategy, chosen, k=k, show_progress=True, **overrides
+        examples, documents, retriever, strategy, backend, k=k, show_progress=True, **overrides
     )
     mined.save(out, overwrite=overwrite)
     step = mined.funnel[-1]

@@ -30,6 +30,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from polyret.config import config_error
 from polyret.errors import InvalidInputError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -142,6 +143,12 @@ def _parameter(
     """The typer option of one config field (required fields get no default here: the
     model's validation names them)."""
     default = None if info.is_required() else info.default
+    annotation = kind if default is not None else kind | None  # type: ignore[operator]
+    if not flag:  # a positional argument
+        argument = typer.Argument(default, help=_help(info, fallback), show_default=False)
+        return inspect.Parameter(
+            key, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=argument
+        )
     if kind is bool and "/" not in flag:
         flag = f"{flag}/--no-{flag[2:]}"
     shown: bool | str = show_default
@@ -150,7 +157,7 @@ def _parameter(
     return inspect.Parameter(
         key,
         inspect.Parameter.KEYWORD_ONLY,
-        annotation=kind if default is not None else kind | None,  # type: ignore[operator]
+        annotation=annotation,
         default=typer.Option(
             default,
             *flag.split(),
@@ -171,6 +178,8 @@ def config_options(
     names: Mapping[str, str] | None = None,
     file: str | None = None,
     show_default: bool = True,
+    include: Iterable[str] | None = None,
+    arguments: Iterable[str] = (),
 ) -> Callable[[F], F]:
     """Expose ``config``'s scalar fields as options of the decorated typer command.
 
@@ -190,15 +199,23 @@ def config_options(
             given on the command line.
         show_default: Show the model's defaults in ``--help`` (off where an unset option
             means "keep another source's value").
+        include: Expose only these fields.
+        arguments: Fields that are positional arguments, not options (``SOURCE``).
     """
     fields = cli_fields(config, exclude)
-    spelled = dict(names or {})
+    if include is not None:
+        fields = {name: fields[name] for name in include}
+    spelled = dict(names or {}) | {name: "" for name in arguments}
     documented = _docstring_args(config)
 
     def decorate(command: F) -> F:
         signature = inspect.signature(command)
+        stacked = _CONTEXT in signature.parameters
         kept = [p for p in signature.parameters.values() if p.name != param]
         keyword = {parameter_name(prefix, name): name for name in fields}
+        clash = set(keyword) & {p.name for p in kept}
+        if clash:
+            raise TypeError(f"{command.__name__}: parameters {sorted(clash)} exist already")
         added = [
             _parameter(
                 key,
@@ -221,25 +238,33 @@ def config_options(
 
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            given = _given(kwargs.pop(_CONTEXT, None))
+            # stacked decorators share one context parameter: the innermost one removes it
+            given = _given(kwargs.get(_CONTEXT) if stacked else kwargs.pop(_CONTEXT, None))
             values = {name: kwargs.pop(key) for key, name in keyword.items()}
             values = {name: values[name] for key, name in keyword.items() if given(key)}
             for name, value in values.items():
                 if isinstance(value, str) and _is_sequence(config.model_fields[name].annotation):
                     values[name] = [item.strip() for item in value.split(",") if item.strip()]
             path = kwargs.get(file) if file is not None else None
-            kwargs[param] = build_config(config, values, path)
+            flags = {name: spelled.get(name, option_name(prefix, name)) for name in fields}
+            kwargs[param] = build_config(config, values, path, flags)
             return command(*args, **kwargs)
 
-        context = inspect.Parameter(
-            _CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        context = (
+            []
+            if stacked
+            else [
+                inspect.Parameter(
+                    _CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+                )
+            ]
         )
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*params, *keyword_only, *added, context]
+            parameters=[*params, *keyword_only, *added, *context]
         )
         # typer resolves hints through __annotations__: the config parameter is gone there too
         hints = {k: v for k, v in command.__annotations__.items() if k != param}
-        wrapper.__annotations__ = hints | {p.name: p.annotation for p in [*added, context]}
+        wrapper.__annotations__ = hints | {p.name: p.annotation for p in [*added, *context]}
         registered = dict(getattr(command, CONFIG_ATTRIBUTE, {}))
         registered[param] = (config, prefix)
         setattr(wrapper, CONFIG_ATTRIBUTE, registered)
@@ -257,10 +282,14 @@ def _given(context: typer.Context | None) -> Callable[[str], bool]:
 
 
 def build_config(
-    config: type[BaseModel], values: dict[str, Any], file: str | Path | None = None
+    config: type[BaseModel],
+    values: dict[str, Any],
+    file: str | Path | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> Any:
     """``config(**values)`` over the fields of a JSON ``file`` (if any), leaving out options
-    not given (``None``); a bad value names its option.
+    not given (``None``); a bad value gets the Python API's message and names its option
+    (``flags``: the option of each field, ``""`` for an argument).
 
     Raises:
         InvalidInputError: an unreadable file or a value the model rejects.
@@ -273,9 +302,10 @@ def build_config(
             raise InvalidInputError(f"cannot read the config: {error}", path=file) from None
     fields.update({name: value for name, value in values.items() if value is not None})
     try:
-        return config(**fields)
+        return config.model_validate(fields)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        message = f"bad config: {first['msg']}"
-        raise InvalidInputError(message, path=file, field=option_name("", field)) from None
+        loc = error.errors()[0]["loc"]
+        field = str(loc[0]) if loc else ""
+        flag = (flags or {}).get(field, option_name("", field)) or field.upper()
+        reason = f"bad config: {config_error(config, error).reason}"
+        raise InvalidInputError(reason, path=file, field=flag.split()[0].split("/")[0]) from None

@@ -7,14 +7,16 @@ from pathlib import Path
 
 import typer
 
-from polyret.cli.app import ADDRESS_OPTION, BACKEND_OPTION, WORKERS_OPTION, app, console
+from polyret.cli.app import app, backend_options, console
 from polyret.cli.options import config_options
 from polyret.datasets import corpus_from, queries_from
+from polyret.distributed.backend import Backend
 from polyret.io import read_trec_run, write_trec_run
 from polyret.rerank.config import RerankConfig, build_reranker
 
 
 @app.command("rerank")
+@backend_options
 @config_options(
     RerankConfig,
     exclude=("ensemble", "tune_split", "metric"),
@@ -32,14 +34,12 @@ def rerank_command(
     cache: Path = typer.Option(None, help="SQLite score cache (a rerun is free)."),
     batch_size: int = typer.Option(32, help="Pairs per forward pass (cross-encoder)."),
     tag: str = typer.Option(None, help="Run tag (default: polyret-<method>)."),
-    backend: str = BACKEND_OPTION,
-    address: str = ADDRESS_OPTION,
-    workers: int = WORKERS_OPTION,
     *,
+    backend: Backend,
     config: RerankConfig,
 ) -> None:
     """Rerank each query's top-k documents of a run."""
-    from polyret.distributed import backend_from, rerank
+    from polyret.distributed import rerank
 
     factory = functools.partial(
         build_reranker,
@@ -51,11 +51,10 @@ def rerank_command(
         batch_size=batch_size,
         show_progress=True,
     )
-    chosen = backend_from(backend, address=address, workers=workers)
     topics = queries_from(queries, split=split)
     first = read_trec_run(run)
     first = first.select([q for q in first if q in topics])
-    reranked = rerank(factory, topics, first, corpus_from(corpus), config.k, chosen)
+    reranked = rerank(factory, topics, first, corpus_from(corpus), config.k, backend)
     method = config.reranker
     write_trec_run(reranked, out, tag=tag or f"polyret-{method}")
     console.print(f"reranked the top {config.k} of {len(reranked)} queries with {method} → {out}")

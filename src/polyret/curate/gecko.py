@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+import numpy as np
+
 from polyret.curate.prompting import (
     LLMGenerator,
     LLMOptions,
@@ -30,6 +32,7 @@ from polyret.curate.prompting import (
 from polyret.errors import InvalidInputError
 from polyret.llm.base import LLMClient, LLMResponse
 from polyret.llm.parsing import parse_json
+from polyret.retrieve.fusion import reciprocal_ranks
 from polyret.types import Corpus, Document, Queries, Run
 
 __all__ = ["Gecko", "GeckoOptions", "Searcher", "fuse_rankings", "parse_task_query"]
@@ -115,15 +118,16 @@ def fuse_rankings(
         Cormack, Clarke and Büttcher, "Reciprocal Rank Fusion outperforms Condorcet and
         individual Rank Learning Methods", SIGIR 2009.
     """
-    size = len(score_lists[0]) if score_lists else 0
-    fused = [0.0] * size
-    for scores in score_lists:
-        valid = [i for i in range(size) if not math.isnan(scores[i])]
-        valid.sort(key=lambda i: (-scores[i], i))
-        for rank, i in enumerate(valid, 1):
-            fused[i] += 1.0 / (k + rank)
-    order = sorted(range(size), key=lambda i: (-fused[i], i))
-    return fused, order
+    if not score_lists:
+        return [], []
+    table = np.asarray(score_lists, dtype=np.float64)
+    positions = np.arange(table.shape[1])
+    fused = np.zeros(table.shape[1])
+    for scores in table:
+        valid = positions[~np.isnan(scores)]
+        ranked = valid[np.lexsort((valid, -scores[valid]))]  # best first, ties by position
+        fused[ranked] += reciprocal_ranks(np.arange(1, len(ranked) + 1), k)
+    return fused.tolist(), np.lexsort((positions, -fused)).tolist()
 
 
 @dataclass
@@ -413,7 +417,7 @@ def _identity(retriever: Searcher | None) -> dict[str, Any]:
     if retriever is None:
         from polyret.retrieve.bm25 import BM25Config
 
-        return {"class": "BM25", "config": asdict(BM25Config())}
+        return {"class": "BM25", "config": BM25Config().model_dump()}
     config: Any = getattr(retriever, "config", None)
     if is_dataclass(config) and not isinstance(config, type):
         config = asdict(config)

@@ -10,8 +10,10 @@ from polyret.datasets.adapters import (
 )
 from polyret.datasets.catalogue import DatasetInfo, list_datasets, load
 from polyret.datasets.sources import corpus_from, queries_from
+from polyret.datasets.subset import DatasetConfig, prepare
 
 __all__ = [
+    "DatasetConfig",
     "DatasetInfo",
     "DatasetNotAvailableError",
     "HFLayout",
@@ -21,5 +23,6 @@ __all__ = [
     "list_datasets",
     "load",
     "load_uri",
+    "prepare",
     "queries_from",
 ]

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from pydantic import Field, field_validator
+
+from polyret.config import Config
 from polyret.errors import InvalidInputError
 from polyret.optional import require
 
@@ -24,51 +26,62 @@ log = logging.getLogger(__name__)
 BackendName = Literal["local", "ray"]
 
 
-@dataclass(frozen=True)
-class Backend:
-    """Where to run encode, BM25 analysis, rerank, mining and generation.
+class Backend(Config):
+    """Where to run encode, BM25 analysis, rerank, mining and generation: the pipeline's
+    ``backend:`` section, the ``--backend``/``--address``/``--workers`` options of the heavy
+    commands, and the argument of :mod:`polyret.distributed`'s functions.
 
-    Args:
-        name: ``"local"`` or ``"ray"``.
-        address: Ray cluster address (``"auto"``, ``"host:port"``, ``"ray://host:port"``);
-            ``None`` starts a local Ray instance (ignored by ``local``).
-        workers: Actors per stage (each holds one copy of the model): the number of
-            shards processed at once.
-        batch_size: Documents (or queries, examples) per shard; one shard is one Ray Data
-            row batch and, for encoding, one file. For dense indexes the shard size is the
-            index's ``encode_batch`` so that every text is batched exactly as locally.
-        num_cpus: CPUs Ray reserves per actor.
-        max_retries: Times a failed shard is retried (its actor is restarted) before the
-            stage fails.
-        endpoint_concurrency: LLM generation only: at most this many actors call one LLM
-            endpoint at once (``None``: ``workers``).
+    Example:
+        >>> Backend("ray", address="auto").is_ray
+        True
     """
 
-    name: BackendName = "local"
-    address: str | None = None
-    workers: int = 2
-    batch_size: int = 256
-    num_cpus: float = 1.0
-    max_retries: int = 3
-    endpoint_concurrency: int | None = None
+    name: BackendName = Field(
+        default="local",
+        description="local, or ray: the heavy part as Ray Data jobs (docs/scaling.md).",
+    )
+    address: str | None = Field(
+        default=None,
+        description="Ray cluster: auto, host:port or ray://host:port; unset: a local Ray "
+        "instance (ray only).",
+    )
+    workers: int = Field(
+        default=2,
+        ge=1,
+        description="Ray actors per stage, each holding one copy of the model (ray only).",
+    )
+    batch_size: int = Field(
+        default=256,
+        ge=1,
+        description="Documents (queries, examples) per shard; for dense indexes the shard is "
+        "the index's encode_batch, so every text is batched exactly as locally.",
+    )
+    num_cpus: float = Field(default=1.0, gt=0, description="CPUs Ray reserves per actor.")
+    max_retries: int = Field(
+        default=3, ge=0, description="Times a failed shard is retried before the stage fails."
+    )
+    endpoint_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="LLM generation: at most this many actors call one endpoint (unset: workers).",
+    )
 
-    def __post_init__(self) -> None:
-        if self.name not in ("local", "ray"):
-            raise InvalidInputError(
-                f"unknown backend {self.name!r}: use 'local' or 'ray'", field="backend"
-            )
-        if self.workers < 1 or self.batch_size < 1:
-            raise InvalidInputError("workers and batch_size must be >= 1", field="workers")
-        if self.num_cpus <= 0 or self.max_retries < 0:
-            raise InvalidInputError("need num_cpus > 0 and max_retries >= 0", field="num_cpus")
-        if self.endpoint_concurrency is not None and self.endpoint_concurrency < 1:
-            raise InvalidInputError(
-                "endpoint_concurrency must be >= 1", field="endpoint_concurrency"
-            )
+    def __init__(self, name: BackendName | None = None, /, **fields: Any) -> None:
+        """``Backend("ray", address="auto")``: the name may come first, unnamed."""
+        super().__init__(**fields if name is None else {"name": name, **fields})
+
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]  # see Config
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _known_name(cls, name: Any) -> Any:
+        if name not in get_args(BackendName):
+            raise ValueError(f"unknown backend {name!r}: use 'local' or 'ray'")
+        return name
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, as plain data (what a pipeline config's ``backend`` holds)."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return self.model_dump()
 
     @property
     def is_ray(self) -> bool:
@@ -101,11 +114,10 @@ def backend_from(value: Backend | str | dict[str, Any] | None, **overrides: Any)
     else:
         fields = dict(value)
     fields.update({k: v for k, v in overrides.items() if v is not None})
-    unknown = set(fields) - set(Backend.__dataclass_fields__)
+    unknown = set(fields) - set(Backend.model_fields)
     if unknown:
         raise InvalidInputError(
-            f"unknown backend option(s) {sorted(unknown)}: use "
-            f"{', '.join(Backend.__dataclass_fields__)}",
+            f"unknown backend option(s) {sorted(unknown)}: use {', '.join(Backend.model_fields)}",
             field="backend",
         )
     return Backend(**fields)

@@ -21,40 +21,16 @@ from polyret.pipeline.schema import (
     TrainBiEncoderStage,
     TrainCrossEncoderStage,
 )
-from polyret.types import Dataset, Qrels
 
 
 def run_dataset(stage: DatasetStage, ctx: StageContext, out: Path) -> dict[str, Any]:
-    """Load a catalogue collection or BEIR folder, optionally cut down, as a BEIR folder."""
-    from polyret.datasets import load
+    """:func:`polyret.datasets.prepare` (a collection, optionally cut down) as a BEIR folder."""
+    from polyret.datasets import prepare
     from polyret.io import write_beir
 
-    p = stage.params
-    data = load(p.source)
-    corpus, queries = data.corpus, data.queries
-    if p.langs:
-        corpus, queries = corpus.filter(lang=p.langs), queries.filter(lang=p.langs)
-    documents = set(corpus.ids)
-    langs = dict(zip(queries.ids, queries.langs, strict=True))
-    qrels: dict[str, Qrels] = {}
-    for split, judged in sorted(data.qrels.items()):
-        kept: dict[str, dict[str, int]] = {}
-        per_lang: dict[str, int] = {}
-        for query_id in judged:
-            lang = langs.get(query_id)
-            docs = {d: r for d, r in judged[query_id].items() if d in documents}
-            if lang is None or not docs:
-                continue
-            if p.max_queries is not None:
-                if per_lang.get(lang, 0) >= p.max_queries:
-                    continue
-                per_lang[lang] = per_lang.get(lang, 0) + 1
-            kept[query_id] = docs
-        qrels[split] = Qrels.from_dict(kept)
-    if p.langs or p.max_queries:
-        queries = queries.filter(ids={q for judged in qrels.values() for q in judged})
-    write_beir(Dataset(data.name, corpus, queries, qrels), out, overwrite=True)
-    return {"documents": len(corpus), "queries": {s: len(q) for s, q in qrels.items()}}
+    data = prepare(stage.params)
+    write_beir(data, out, overwrite=True)
+    return {"documents": len(data.corpus), "queries": {s: len(q) for s, q in data.qrels.items()}}
 
 
 def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str, Any]:

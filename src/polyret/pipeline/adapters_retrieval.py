@@ -28,7 +28,7 @@ def run_index_bm25(stage: IndexBM25Stage, ctx: StageContext, out: Path) -> dict[
     from polyret.distributed import index_bm25
     from polyret.retrieve import BM25
 
-    bm25 = index_bm25(BM25(**stage.params.options()), ctx.dataset().corpus, ctx.backend)
+    bm25 = index_bm25(BM25(stage.params), ctx.dataset().corpus, ctx.backend)
     bm25.save(out, overwrite=True)
     return {"documents": bm25.num_documents}
 
@@ -36,12 +36,12 @@ def run_index_bm25(stage: IndexBM25Stage, ctx: StageContext, out: Path) -> dict[
 def run_index_dense(stage: IndexDenseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """:class:`polyret.retrieve.Dense` over the corpus with a named encoder or a trained one."""
     from polyret.distributed import EncoderSpec, index_dense
-    from polyret.retrieve import Dense, DenseConfig
+    from polyret.retrieve import Dense
 
     p = stage.params
-    ref = str(ctx.input_dir("encoder")) if ctx.has("encoder") else str(p.encoder)
+    ref = str(ctx.input_dir("encoder")) if ctx.has("encoder") else p.encoder
     encoder = ctx.encoder({"encoder": ref, "options": p.encoder_options})
-    dense = Dense(encoder, DenseConfig(**p.dense_options()))
+    dense = Dense(encoder, p)
     spec = EncoderSpec(ref, dict(p.encoder_options))
     dense = index_dense(dense, ctx.dataset().corpus, spec, ctx.backend)
     dense.save(out, overwrite=True)
@@ -50,10 +50,12 @@ def run_index_dense(stage: IndexDenseStage, ctx: StageContext, out: Path) -> dic
 
 
 def run_retrieve(stage: RetrieveStage, ctx: StageContext, out: Path) -> dict[str, Any]:
-    """Search the queries of the given splits (one call) and write ``run.trec``."""
+    """:func:`polyret.retrieve.search` of the given splits' queries (one call): ``run.trec``."""
+    from polyret.retrieve import search
+
     p = stage.params
     queries = ctx.queries_of(p.splits)
-    run = ctx.index().search(queries, k=p.k)
+    run = search(ctx.index(), queries, p)
     write_trec_run(run, out / RUN_FILE)
     return {"queries": len(run)}
 
@@ -65,6 +67,8 @@ def run_fuse(stage: FuseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     p = stage.params
     names = list(stage.inputs.runs)
     runs = [ctx.run("runs", n) for n in range(len(names))]
+    if p.depth is not None:  # the tuning sees the runs that are fused
+        runs = [run.truncate(p.depth) for run in runs]
     info: dict[str, Any] = {"method": p.method, "runs": names}
     if p.tune_split is not None:
         queries, qrels = ctx.split(p.tune_split)
@@ -85,11 +89,8 @@ def run_fuse(stage: FuseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
             p.metric: tuning.score,
         }
     else:
-        weights = p.weights
-        fused = fuse(
-            runs, p.method, weights=weights, rrf_k=p.rrf_k, normalization=p.normalization, k=p.k
-        )
-        info |= {"weights": weights, "rrf_k": p.rrf_k}
+        fused = fuse(runs, config=p, k=p.k)
+        info |= {"weights": p.weights, "rrf_k": p.rrf_k}
     write_trec_run(fused, out / RUN_FILE)
     _write_json(out / "fusion.json", {**info, "normalization": p.normalization})
     return info

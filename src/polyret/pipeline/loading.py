@@ -362,19 +362,16 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
     elif stage.type in ("train-bi-encoder", "train-cross-encoder"):
         update["base"] = _model_ref(p.base, base_dir, (*here, "base"), issue, "base model")
     elif stage.type == "index-dense":
-        if p.encoder is not None and stage.inputs.encoder is not None:
+        given = "encoder" in p.model_fields_set
+        if given and stage.inputs.encoder is not None:
             issue((*here, "encoder"), "give the encoder either here or as the encoder input")
-        elif p.encoder is not None:
+        elif stage.inputs.encoder is None:
             from polyret.encode.registry import encoders
 
             ref = _model_ref(p.encoder, base_dir, (*here, "encoder"), issue, "encoder")
             if ref == p.encoder and "/" not in ref:
                 _known(encoders, ref, (*here, "encoder"), issue)
             update["encoder"] = ref
-        elif stage.inputs.encoder is None:
-            from polyret.encode import DEFAULT_ENCODER
-
-            update["encoder"] = DEFAULT_ENCODER
     elif stage.type == "rerank":
         from polyret.rerank.registry import rerankers
 

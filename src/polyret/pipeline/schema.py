@@ -11,10 +11,12 @@ A config is plain data (YAML or TOML)::
 
 Every stage has a unique ``name``, a ``type`` (the discriminator of the stage union),
 ``inputs`` (earlier stages' outputs by name, per role) and ``params``. Each stage type is
-a model here with its own ``inputs`` and ``params`` models, all ``extra="forbid"``, so a
-typo'd key is an error naming its path. Cross-stage rules (names exist and come earlier,
-the output kind fits the role, files exist, registry names) are checked by
-:func:`polyret.pipeline.load_config`.
+a model here with its own ``inputs`` model; its ``params`` are the config class of the
+package that owns the stage (:class:`~polyret.retrieve.BM25Config`, ...), or a subclass that
+adds pipeline-only fields such as ``splits`` (:func:`polyret.pipeline.loading.params_model`
+names it). All are ``extra="forbid"``, so a typo'd key is an error naming its path.
+Cross-stage rules (names exist and come earlier, the output kind fits the role, files exist,
+registry names) are checked by :func:`polyret.pipeline.load_config`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from polyret.curate.config import FilterConfig, GenerateConfig
+from polyret.datasets.subset import DatasetConfig
+from polyret.distributed.backend import Backend
 from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig, Retriever
 from polyret.mine.presets import PRESETS
 from polyret.rerank.config import RerankConfig
+from polyret.retrieve.bm25 import BM25Config
+from polyret.retrieve.dense import DenseConfig
+from polyret.retrieve.fusion import FuseConfig
+from polyret.retrieve.searching import SearchConfig
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 """Stage names: lowercase letters, digits and hyphens (they become folder names)."""
@@ -117,16 +125,6 @@ class EvaluateInputs(_Strict):
 
 
 # parameters ------------------------------------------------------------------------------------
-class DatasetParams(_Strict):
-    """Args: source: a catalogue name (``xquad-r``) or a BEIR folder (relative paths are
-    relative to the config file); langs: keep only documents and queries in these
-    languages; max_queries: keep the first N judged queries per split and language."""
-
-    source: str
-    langs: list[str] | None = None
-    max_queries: int | None = Field(default=None, ge=1)
-
-
 class GenerateParams(GenerateConfig):
     """:class:`~polyret.curate.GenerateConfig` over the dataset's corpus; ``options`` go to
     the method's factory, ``seed`` defaults to the config's seed."""
@@ -167,57 +165,21 @@ class MineParams(MiningConfig):
         return {**preset.model_dump(exclude={"seed"}), **data}
 
 
-class IndexBM25Params(_Strict):
-    """:class:`~polyret.retrieve.BM25Config` fields; unset ones keep BM25's defaults."""
-
-    k1: float | None = Field(default=None, ge=0)
-    b: float | None = Field(default=None, ge=0, le=1)
-    delta: float | None = None
-    variant: Literal["robertson", "lucene", "atire", "bm25l", "bm25+"] | None = None
-    lang: str | None = None
-    analyzer: dict[str, Any] | None = None
-    cross_lingual: bool | None = None
-
-    def options(self) -> dict[str, Any]:
-        return {k: v for k, v in self.model_dump().items() if v is not None}
-
-
-class IndexDenseParams(_Strict):
-    """The encoder (a registered name such as ``multilingual-e5-small`` or ``hashing``, or a
-    model folder; default: the ``encoder`` input, else the packaged multilingual encoder),
-    its options, and the FAISS index (:class:`~polyret.retrieve.DenseConfig` fields)."""
-
-    encoder: str | None = None
-    encoder_options: dict[str, Any] = Field(default_factory=dict)
-    index: Literal["flat", "hnsw", "ivfpq"] = "flat"
-    hnsw_m: int | None = Field(default=None, ge=2)
-    ef_search: int | None = Field(default=None, ge=1)
-    nlist: int | None = Field(default=None, ge=1)
-    pq_m: int | None = Field(default=None, ge=1)
-    nprobe: int | None = Field(default=None, ge=1)
-
-    def dense_options(self) -> dict[str, Any]:
-        names = {"index", "hnsw_m", "ef_search", "nlist", "pq_m", "nprobe"}
-        fields = self.model_dump(include=names)
-        return {k: v for k, v in fields.items() if v is not None}
-
-
-class RetrieveParams(_Strict):
-    """Search the queries of ``splits`` (together, in one call) for the top ``k``."""
+class RetrieveParams(SearchConfig):
+    """:class:`~polyret.retrieve.SearchConfig` (``k``), plus the ``splits`` whose queries
+    are searched (together, in one call)."""
 
     splits: list[str] = Field(default_factory=lambda: ["test"], min_length=1)
-    k: int = Field(default=100, ge=1)
 
 
-class FuseParams(_Strict):
-    """Fuse the input runs (:func:`polyret.retrieve.fuse`); with ``tune_split``, the weights
-    (and RRF constant) are grid-searched on that split's queries
-    (:func:`polyret.retrieve.tune_fusion`) and applied to every query."""
+class FuseParams(FuseConfig):
+    """:class:`~polyret.retrieve.FuseConfig`, plus the output depth ``k`` and the tuning:
+    with ``tune_split``, the weights (and RRF constant) are grid-searched on that split's
+    queries (:func:`polyret.retrieve.tune_fusion`) for ``metric`` on a grid of ``step``, and
+    applied to every query."""
 
-    method: Literal["rrf", "interpolation"] = "rrf"
-    weights: list[float] | None = None
-    rrf_k: float = Field(default=60.0, gt=0)
-    normalization: Literal["min-max", "z-score", "none"] = "min-max"
+    # 100, not fuse()'s "keep all" or the CLI's 1000: the fused run is the reranker's input
+    # and its depth changes a min-max normalized ensemble (kept as it was)
     k: int | None = Field(default=100, ge=1)
     tune_split: str | None = None
     metric: str = "ndcg@10"
@@ -289,7 +251,7 @@ class DatasetStage(StageBase):
 
     type: Literal["dataset"]
     inputs: NoInputs = NoInputs()
-    params: DatasetParams
+    params: DatasetConfig
     output: ClassVar[str] = DATASET
 
 
@@ -367,7 +329,7 @@ class IndexBM25Stage(StageBase):
 
     type: Literal["index-bm25"]
     inputs: DatasetInput = DatasetInput()
-    params: IndexBM25Params = IndexBM25Params()
+    params: BM25Config = BM25Config()
     output: ClassVar[str] = INDEX
     accepts: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": (DATASET,)}
 
@@ -377,7 +339,7 @@ class IndexDenseStage(StageBase):
 
     type: Literal["index-dense"]
     inputs: IndexDenseInputs = IndexDenseInputs()
-    params: IndexDenseParams = IndexDenseParams()
+    params: DenseConfig = DenseConfig()
     output: ClassVar[str] = INDEX
     accepts: ClassVar[dict[str, tuple[str, ...]]] = {
         "dataset": (DATASET,),
@@ -468,23 +430,6 @@ def stage_type(model: type[StageBase]) -> str:
     return str(annotation.__args__[0])  # type: ignore[union-attr]
 
 
-class BackendSpec(_Strict):
-    """Where the heavy stages (index-bm25, index-dense, rerank, mine, generate) run:
-    ``local`` (this process) or ``ray`` (:class:`polyret.distributed.Backend`: ``address``
-    ``auto``, ``host:port`` or ``ray://host:port``; ``workers`` actors of ``num_cpus``
-    each; ``batch_size`` documents or queries per shard; ``endpoint_concurrency`` caps the
-    actors calling one LLM endpoint). Results are identical, so the backend is not part
-    of any stage key: a run directory computed by one backend is reused by the other."""
-
-    name: Literal["local", "ray"] = "local"
-    address: str | None = None
-    workers: int = Field(default=2, ge=1)
-    batch_size: int = Field(default=256, ge=1)
-    num_cpus: float = Field(default=1.0, gt=0)
-    max_retries: int = Field(default=3, ge=0)
-    endpoint_concurrency: int | None = Field(default=None, ge=1)
-
-
 class PipelineConfig(_Strict):
     """A whole pipeline: a name, a default seed and the stages, run in order.
 
@@ -500,7 +445,7 @@ class PipelineConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN, max_length=80)
     seed: int = 0
     description: str = ""
-    backend: BackendSpec = BackendSpec()
+    backend: Backend = Backend()
     stages: list[Stage] = Field(min_length=1)
 
     def stage(self, name: str) -> StageBase:

@@ -2,19 +2,24 @@
 
 from polyret.retrieve.bm25 import BM25, BM25Config
 from polyret.retrieve.dense import Dense, DenseConfig
-from polyret.retrieve.fusion import fuse, fusion_methods
+from polyret.retrieve.fusion import FuseConfig, combiners, fuse, normalizers
 from polyret.retrieve.fusion_tuning import FusionTuning, simplex_grid, tune_fusion
 from polyret.retrieve.loading import load_index
+from polyret.retrieve.searching import SearchConfig, search
 
 __all__ = [
     "BM25",
     "BM25Config",
     "Dense",
     "DenseConfig",
+    "FuseConfig",
     "FusionTuning",
+    "SearchConfig",
+    "combiners",
     "fuse",
-    "fusion_methods",
     "load_index",
+    "normalizers",
+    "search",
     "simplex_grid",
     "tune_fusion",
 ]

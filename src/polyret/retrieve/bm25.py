@@ -13,15 +13,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import bm25s
 import numpy as np
 import scipy.sparse as sp
+from pydantic import Field
 from tqdm.auto import tqdm
 
+from polyret.config import Config
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta, write_meta
 from polyret.io.atomic import atomic_directory, atomic_write
@@ -34,42 +35,40 @@ Variant = Literal["robertson", "lucene", "atire", "bm25l", "bm25+"]
 _FORMAT = 1
 
 
-@dataclass(frozen=True)
-class BM25Config:
-    """BM25 parameters and analysis options.
+class BM25Config(Config):
+    """BM25 parameters and analysis options: the ``index-bm25`` stage's params, the options
+    of ``polyret index`` and what :meth:`BM25.save` writes into ``polyret.json``."""
 
-    Args:
-        k1: Term-frequency saturation. Pyserini's MIRACL baselines use 0.9 with b = 0.4.
-        b: Length normalization.
-        delta: The δ of BM25L and BM25+ (ignored by the other variants).
-        variant: Scoring variant as bm25s names it (``lucene`` = Lucene/Pyserini's).
-        lang: ``"auto"``: each text is analyzed in its own ``lang`` (detected when unknown);
-            or one code that forces a single analyzer for everything.
-        analyzer: Options passed to :func:`polyret.text.analyzer_for` (``stemmer``,
-            ``stopwords``, ``lowercase``, ``accents``, ``ngram``).
-        cross_lingual: A query in a language that no indexed document has is analyzed
-            twice, in its own language and in the index's main document language, and
-            searched with both sets of terms. Names and numbers then meet the documents'
-            stems (Tatoeba tur→eng nDCG@10 0.055 → 0.081, XQuAD-R xx→en 0.158 → 0.183);
-            Pyserini analyzes such queries in the document language only.
-    """
-
-    k1: float = 0.9
-    b: float = 0.4
-    delta: float = 0.5
-    variant: Variant = "lucene"
-    lang: str = "auto"
-    analyzer: dict[str, Any] = field(default_factory=dict)
-    cross_lingual: bool = True
-
-    def __post_init__(self) -> None:
-        if self.k1 < 0 or not 0 <= self.b <= 1:
-            raise InvalidInputError(
-                f"need k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}",
-                field="k1" if self.k1 < 0 else "b",
-            )
-        if self.variant not in ("robertson", "lucene", "atire", "bm25l", "bm25+"):
-            raise InvalidInputError(f"unknown BM25 variant {self.variant!r}", field="variant")
+    k1: float = Field(
+        default=0.9,
+        ge=0,
+        description="Term-frequency saturation (Pyserini's MIRACL baselines: 0.9 with b 0.4).",
+    )
+    b: float = Field(default=0.4, ge=0, le=1, description="Length normalization.")
+    delta: float = Field(
+        default=0.5, description="The delta of BM25L and BM25+ (ignored by the other variants)."
+    )
+    variant: Variant = Field(
+        default="lucene", description="Scoring variant as bm25s names it (lucene: Pyserini's)."
+    )
+    lang: str = Field(
+        default="auto",
+        description="'auto' (each text in its own lang, detected if absent) or one code "
+        "that forces a single analyzer for everything.",
+    )
+    analyzer: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options of polyret.text.analyzer_for (stemmer, stopwords, lowercase, "
+        "accents, ngram).",
+    )
+    # Names and numbers then meet the documents' stems (Tatoeba tur→eng nDCG@10 0.055 →
+    # 0.081, XQuAD-R xx→en 0.158 → 0.183); Pyserini analyzes such queries in the document
+    # language only.
+    cross_lingual: bool = Field(
+        default=True,
+        description="Analyze a query in a language no indexed document has twice: in its "
+        "own language and in the index's main document language.",
+    )
 
 
 class BM25:
@@ -86,8 +85,8 @@ class BM25:
         ['de1']
     """
 
-    def __init__(self, config: BM25Config | None = None, **options: Any) -> None:
-        self.config = config or BM25Config(**options)
+    def __init__(self, config: BM25Config = BM25Config(), **options: Any) -> None:
+        self.config = BM25Config(**{**config.model_dump(), **options}) if options else config
         self._model: bm25s.BM25 | None = None
         self._doc_ids: np.ndarray | None = None
         self._matrix: sp.csr_matrix | None = None
@@ -267,7 +266,13 @@ class BM25:
             model.save(str(tmp / "bm25s"))
             with atomic_write(tmp / "doc_ids.json") as handle:
                 json.dump(doc_ids.tolist(), handle, ensure_ascii=False)
-            write_meta(tmp, "bm25", _FORMAT, config=asdict(self.config), doc_langs=self._doc_langs)
+            write_meta(
+                tmp,
+                "bm25",
+                _FORMAT,
+                config=self.config.model_dump(mode="json"),
+                doc_langs=self._doc_langs,
+            )
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = True) -> BM25:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from polyret.encode import Encoder, load_encoder
+from polyret.config import Config
+from polyret.encode import DEFAULT_ENCODER, Encoder, load_encoder
 from polyret.errors import InvalidInputError, MissingExtraError
 from polyret.io.artifact import read_meta, write_meta
 from polyret.io.atomic import atomic_directory, atomic_write
@@ -29,36 +30,35 @@ IndexKind = Literal["flat", "hnsw", "ivfpq"]
 _FORMAT = 1
 
 
-@dataclass(frozen=True)
-class DenseConfig:
-    """FAISS index options.
+class DenseConfig(Config):
+    """The encoder and the FAISS index of a dense retriever: the ``index-dense`` stage's
+    params, the ``--dense-*`` options of ``polyret index`` and what :meth:`Dense.save`
+    writes into ``polyret.json``."""
 
-    Args:
-        index: ``"flat"`` (exact), ``"hnsw"`` (graph, no training) or ``"ivfpq"``
-            (inverted lists + product quantization, trained on the corpus).
-        hnsw_m: HNSW neighbours per node.
-        ef_search: HNSW search breadth.
-        nlist: IVF lists (``None``: about 4·√N).
-        pq_m: Product-quantization sub-vectors (must divide the dimension).
-        nprobe: IVF lists visited per query.
-        batch_size: Queries per FAISS call.
-        encode_batch: Documents handed to the encoder at a time while indexing.
-    """
-
-    index: IndexKind = "flat"
-    hnsw_m: int = 32
-    ef_search: int = 128
-    nlist: int | None = None
-    pq_m: int = 16
-    nprobe: int = 16
-    batch_size: int = 1024
-    encode_batch: int = 20_000
-
-    def __post_init__(self) -> None:
-        if self.index not in ("flat", "hnsw", "ivfpq"):
-            raise InvalidInputError(
-                f"unknown index {self.index!r}: use flat, hnsw or ivfpq", field="index"
-            )
+    encoder: str = Field(
+        default=DEFAULT_ENCODER,
+        description="Encoder: a registered name (multilingual-e5-small, hashing) or a model "
+        "folder.",
+    )
+    encoder_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options of polyret.encode.load_encoder (dim, ...)."
+    )
+    index: IndexKind = Field(
+        default="flat",
+        description="FAISS index: flat (exact), hnsw (graph, no training) or ivfpq (inverted "
+        "lists + product quantization, trained on the corpus).",
+    )
+    hnsw_m: int = Field(default=32, ge=2, description="HNSW neighbours per node.")
+    ef_search: int = Field(default=128, ge=1, description="HNSW search breadth.")
+    nlist: int | None = Field(default=None, ge=1, description="IVF lists (unset: about 4·√N).")
+    pq_m: int = Field(
+        default=16, ge=1, description="Product-quantization sub-vectors (must divide the dim)."
+    )
+    nprobe: int = Field(default=16, ge=1, description="IVF lists visited per query.")
+    batch_size: int = Field(default=1024, ge=1, description="Queries per FAISS call.")
+    encode_batch: int = Field(
+        default=20_000, ge=1, description="Documents handed to the encoder at a time."
+    )
 
 
 class Dense:
@@ -74,17 +74,22 @@ class Dense:
 
     def __init__(
         self,
-        encoder: Encoder | str = "multilingual-e5-small",
-        config: DenseConfig | None = None,
+        encoder: Encoder | str | None = None,
+        config: DenseConfig = DenseConfig(),  # frozen
         **encoder_options: Any,
     ) -> None:
-        if isinstance(encoder, str):
-            self.encoder = load_encoder(encoder, **encoder_options)
-            self._encoder_spec = {"name": encoder, "options": encoder_options}
+        """``encoder`` (a loaded encoder, or a name or folder loaded with
+        ``encoder_options``) replaces ``config``'s; by default the config's is loaded."""
+        if encoder is None or isinstance(encoder, str):
+            name, options = encoder, encoder_options
+            if encoder is None:
+                name, options = config.encoder, {**config.encoder_options, **encoder_options}
+            config = config.model_copy(update={"encoder": name, "encoder_options": options})
+            self.encoder = load_encoder(config.encoder, **options)
         else:
             self.encoder = encoder
-            self._encoder_spec = {"name": encoder.name, "options": {}}
-        self.config = config or DenseConfig()
+            config = config.model_copy(update={"encoder": encoder.name, "encoder_options": {}})
+        self.config = config
         self._faiss: Any = None
         self._doc_ids: np.ndarray | None = None
 
@@ -162,9 +167,10 @@ class Dense:
                 tmp,
                 "dense",
                 _FORMAT,
-                config=asdict(self.config),
+                config=self.config.model_dump(mode="json"),
                 encoder={
-                    **self._encoder_spec,
+                    "name": self.config.encoder,
+                    "options": self.config.encoder_options,
                     "dim": self.encoder.dim,
                     "fingerprint": self.encoder.fingerprint,
                 },
