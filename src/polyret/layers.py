@@ -15,6 +15,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # rest of io reads and writes types.
     (
         "errors",
+        "config",
         "optional",
         "registry",
         "paths",
