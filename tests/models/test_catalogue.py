@@ -141,3 +141,19 @@ def test_a_missing_package_names_its_extra():
 
 def _fields(model: ModelInfo) -> dict[str, object]:
     return {name: getattr(model, name) for name in ModelInfo.__dataclass_fields__}
+
+
+def test_cli_lists_every_field_as_json():
+    import json
+
+    from typer.testing import CliRunner
+
+    import polyret.cli.models_cmd  # noqa: F401  (registers `polyret models`)
+    from polyret.cli import app
+
+    result = CliRunner().invoke(app, ["models", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert list(rows) == [m.name for m in list_models(None)]
+    assert rows[DEFAULT_MODEL]["query_prefix"] == "query: "
+    assert rows[DEFAULT_MODEL]["pooling"] == "mean"

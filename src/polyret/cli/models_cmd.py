@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -18,8 +19,15 @@ app.add_typer(models_app, name="models")
 
 
 @models_app.command("list")
-def list_command() -> None:
+def list_command(
+    as_json: bool = typer.Option(
+        False, "--json", help="Print every catalogue field (prefixes, pooling, ...) as JSON."
+    ),
+) -> None:
     """List the packaged models (name, kind, dim, languages, trainable, backend, license, ...)."""
+    if as_json:
+        console.print_json(json.dumps([info.to_dict() for info in list_models(kind=None)]))
+        return
     table = Table()
     columns = ("name", "kind", "dim", "languages", "trainable", "backend", "license", "installed")
     for column in columns:
