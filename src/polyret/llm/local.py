@@ -18,7 +18,6 @@ from polyret.io.sqlite import SQLiteCache
 from polyret.llm.base import BaseLLMClient, LLMConfig, LLMResponse, Message
 from polyret.llm.cache import cache_key
 from polyret.llm.openai import messages_to_prompt
-from polyret.models.catalogue import model_names
 from polyret.models.resolve import resolve_model
 from polyret.optional import require
 
@@ -231,18 +230,8 @@ def _resolve(
     model: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None
 ) -> tuple[Path, str]:
     """``(folder, name)``: a model folder as is, or a packaged LLM's export."""
-    resolved = resolve_model(model, kind="llm", cache_dir=cache_dir, hub=False)
-    if resolved.model is not None and resolved.folder is not None:
-        return resolved.folder, resolved.model.name
-    path = Path(model).expanduser()
-    if not (path / "config.json").is_file():
-        packaged = ", ".join(repr(name) for name in model_names("llm"))
-        raise InvalidInputError(
-            f"{str(path)!r} is not a local model folder (no config.json) nor a packaged LLM "
-            f"({packaged}); the transformers backend loads generation models from disk",
-            field="model",
-        )
-    return path, str(path)
+    resolved = resolve_model(model, kind="llm", cache_dir=cache_dir, hub=False, needs="config.json")
+    return Path(resolved.ref), resolved.model.name if resolved.model else resolved.ref
 
 
 def _stop_strings(stop: str | list[str] | None) -> list[str]:

@@ -46,6 +46,7 @@ def resolve_model(
     kind: str = "encoder",
     cache_dir: str | os.PathLike[str] | None = None,
     hub: bool = True,
+    needs: str | None = None,
     field: str = "model",
 ) -> ResolvedModel:
     """A packaged model by name or alias, a local model folder, or a hub id.
@@ -60,6 +61,7 @@ def resolve_model(
         kind: Which catalogue rows count: ``"encoder"`` or ``"llm"``.
         cache_dir: The polyret cache root for exports (default: ``$POLYRET_CACHE``).
         hub: Whether a hub id is acceptable.
+        needs: A file a local folder must hold to count (``"config.json"``).
         field: The caller's parameter name, for error messages.
 
     Raises:
@@ -77,14 +79,15 @@ def resolve_model(
     if model is not None:
         return ResolvedModel(model, model_folder(model, cache_dir=cache_dir))
     path = Path(name).expanduser()
-    if path.is_dir():
+    if path.is_dir() and (needs is None or (path / needs).is_file()):
         return ResolvedModel(None, path)
     if not hub or name.startswith((".", "/", "~")) or name.count("/") > 1:
         valid = model_names(kind)
         close = difflib.get_close_matches(Path(name).name, valid, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        folder = f"model folder (with {needs})" if needs else "model folder"
         raise InvalidInputError(
-            f"no model folder at {name!r}, and no packaged {kind} of that name "
+            f"no {folder} at {name!r}, and no packaged {kind} of that name "
             f"({', '.join(valid)}){hint}",
             field=field,
         )
