@@ -74,6 +74,11 @@ def packaged_encoder(name: str, **options: Any) -> Encoder:
     return backend(folder, name=model.name, **options)
 
 
-for _model in list_models("encoder"):
-    for _name in _model.names:
-        encoders.register(_name)(partial(packaged_encoder, _model.name))
+def _register_packaged() -> None:
+    """Every name and alias of the catalogue's encoders, as a registered encoder."""
+    for model in list_models("encoder"):
+        for name in model.names:
+            encoders.register(name)(partial(packaged_encoder, model.name))
+
+
+_register_packaged()
