@@ -10,7 +10,7 @@ from rich.table import Table
 
 from polyret.cli.app import app, console
 from polyret.models import list_models, model_info
-from polyret.models.resolve import import_target
+from polyret.registry import import_target
 
 models_app = typer.Typer(
     help="Packaged offline models: list them, export them.", no_args_is_help=True

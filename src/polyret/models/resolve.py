@@ -8,15 +8,14 @@ reads are the rows of :mod:`polyret.models.catalogue`.
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import ModelInfo, find_model, model_names
 from polyret.optional import require
+from polyret.registry import import_target
 
 
 @dataclass(frozen=True)
@@ -109,9 +108,3 @@ def model_folder(
         package = require(model.module, model.extra, purpose, package=model.package)
         return Path(package.get_model_path())
     return Path(import_target(model.folder)(cache_dir=cache_dir))
-
-
-def import_target(target: str) -> Any:
-    """The object a ``"module:attribute"`` string names (imported on first use)."""
-    module, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module), attribute)
