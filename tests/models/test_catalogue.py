@@ -155,3 +155,20 @@ def test_cli_lists_every_field_as_json():
     assert list(rows) == [m.name for m in list_models(None)]
     assert rows[DEFAULT_MODEL]["query_prefix"] == "query: "
     assert rows[DEFAULT_MODEL]["pooling"] == "mean"
+
+
+def test_the_packaged_llm_resolves_to_its_export(monkeypatch, tmp_path):
+    import polyret.models.gemma
+    from polyret.llm.local import _resolve
+    from polyret.models.catalogue import DEFAULT_LLM
+
+    calls = []
+
+    def exported(*, cache_dir=None):
+        calls.append(cache_dir)
+        return tmp_path
+
+    monkeypatch.setattr(polyret.models.gemma, "gemma3_model_path", exported)
+    assert _resolve(DEFAULT_LLM, "cache") == (tmp_path, DEFAULT_LLM) and calls == ["cache"]
+    (tmp_path / "config.json").write_text("{}")
+    assert _resolve(tmp_path, None) == (tmp_path, str(tmp_path))
