@@ -16,13 +16,6 @@ from polyret.models.resolve import model_folder, resolve_model
 
 PACKAGE = Path(polyret.__file__).parent
 
-# Files of other parts of the issue-16 refactor that still spell the default model out;
-# their branches replace the literal with polyret.models.catalogue.DEFAULT_MODEL. The
-# coordinator empties this list after merging them.
-NOT_YET_MIGRATED = {
-    "pipeline/train_params.py",
-}
-
 
 def _docstrings(tree: ast.AST) -> set[int]:
     """ids of the docstring nodes of a module, its classes and functions."""
@@ -52,7 +45,7 @@ def test_no_model_name_is_a_literal_outside_the_catalogue():
     found = []
     for file in sorted(PACKAGE.rglob("*.py")):
         rel = file.relative_to(PACKAGE).as_posix()
-        if rel == "models/catalogue.py" or rel in NOT_YET_MIGRATED:
+        if rel == "models/catalogue.py":
             continue
         found += [
             f"{rel}:{line}: {value!r}" for line, value in _string_literals(file) if value in names
@@ -68,12 +61,6 @@ def test_the_literal_scan_sees_code_strings_and_skips_docstrings(tmp_path):
         f'"""{DEFAULT_MODEL}"""\ndef f(x={DEFAULT_MODEL!r}):\n    """{DEFAULT_MODEL}"""\n'
     )
     assert _string_literals(file) == [(2, DEFAULT_MODEL)]
-
-
-def test_allow_list_holds_only_files_that_still_need_it():
-    names = set(model_names())
-    for rel in NOT_YET_MIGRATED:
-        assert any(value in names for _, value in _string_literals(PACKAGE / rel)), rel
 
 
 def test_rows_are_unique_and_complete():

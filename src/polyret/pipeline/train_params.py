@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.train.config import BiEncoderConfig, CrossEncoderConfig
 
 _EXTRA = {"base", "dev_eval", "seed"}
@@ -23,7 +24,7 @@ class TrainBiEncoderParams(BiEncoderConfig):
         seed: Default: the config's seed.
     """
 
-    base: str = "multilingual-e5-small"
+    base: str = DEFAULT_MODEL
     dev_eval: bool = False
     seed: int | None = None  # type: ignore[assignment]
 
@@ -36,7 +37,7 @@ class TrainCrossEncoderParams(CrossEncoderConfig):
     """:class:`~polyret.train.CrossEncoderConfig` fields plus ``base``, ``dev_eval`` and
     ``seed`` (see :class:`TrainBiEncoderParams`)."""
 
-    base: str = "multilingual-e5-small"
+    base: str = DEFAULT_MODEL
     dev_eval: bool = False
     seed: int | None = None  # type: ignore[assignment]
 
