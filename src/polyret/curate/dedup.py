@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
-from polyret.curate.filtering import Verdict
+from polyret.curate.filtering import OptionsFilter, Verdict
 from polyret.errors import InvalidInputError
 from polyret.optional import require
 from polyret.text.tokenize import split_words
@@ -67,7 +67,7 @@ class DedupOptions:
     seed: int = 1
 
 
-class DedupFilter:
+class DedupFilter(OptionsFilter):
     """Keep the first occurrence of each query; drop exact and near duplicates.
 
     Exact duplicates are equal after :func:`normalize_query` (``"exact duplicate"``).
@@ -140,10 +140,6 @@ class DedupFilter:
         if ngram < 1:
             raise InvalidInputError(f"ngram must be >= 1, got {ngram}", field="ngram")
         self.options = DedupOptions(threshold, near, unit, ngram, scope, num_perm, seed)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"filter": self.name, **asdict(self.options)}
 
     def duplicates_of(self, examples: TrainingSet) -> list[tuple[str, str]]:
         """Per row: ``("", "")`` when kept, else (reason, id of the kept row it repeats)."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -59,6 +59,21 @@ class Filter(Protocol):
     def judge(self, examples: TrainingSet) -> Verdict:
         """Decide for every row of ``examples``."""
         ...
+
+
+class OptionsFilter:
+    """A filter whose whole configuration is its frozen options dataclass.
+
+    Subclasses set :attr:`name` and ``self.options`` and implement ``judge``; the
+    recorded config is the name plus every option.
+    """
+
+    name: ClassVar[str] = "base"
+    options: Any
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"filter": self.name, **asdict(self.options)}
 
 
 def apply_filters(examples: TrainingSet, filters: Sequence[Filter]) -> TrainingSet:

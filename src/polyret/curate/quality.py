@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import regex
 
-from polyret.curate.filtering import Verdict
+from polyret.curate.filtering import OptionsFilter, Verdict
 from polyret.errors import InvalidInputError
 from polyret.text.langcodes import canonical_lang, normalize_lang_code
 from polyret.text.langid import detect_languages, language_by_script
@@ -93,7 +93,7 @@ class LengthOptions:
     patterns: tuple[str, ...] = ()
 
 
-class LengthFilter:
+class LengthFilter(OptionsFilter):
     """Drop empty, too short or too long, repetitive, non-verbal and markup-laden queries.
 
     The rules, in the order they are checked (a row gets the first matching reason):
@@ -171,10 +171,6 @@ class LengthFilter:
         except re.error as error:
             raise InvalidInputError(f"bad pattern: {error}", field="patterns") from None
 
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"filter": self.name, **asdict(self.options)}
-
     def reason(self, query: str, lang: str = UNKNOWN_LANG) -> str:
         """Why ``query`` is dropped, or ``""`` when it is kept."""
         opts = self.options
@@ -251,7 +247,7 @@ def copy_overlap(query: str, positive: str, measure: str = "substring") -> tuple
     return copied / len(q), copied
 
 
-class CopyFilter:
+class CopyFilter(OptionsFilter):
     """Drop queries copied from their positive (answer leakage, extractive queries).
 
     A generated query that repeats a stretch of its passage teaches the retriever nothing
@@ -307,10 +303,6 @@ class CopyFilter:
             )
         self.options = CopyOptions(max_overlap, min_copy_tokens, measure)
 
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"filter": self.name, **asdict(self.options)}
-
     def reason(self, query: str, positive: str) -> str:
         """Why the row is dropped, or ``""`` when it is kept."""
         overlap, copied = copy_overlap(query, positive, self.options.measure)
@@ -331,7 +323,7 @@ class LanguageOptions:
     candidates: tuple[str, ...] | None = None
 
 
-class LanguageFilter:
+class LanguageFilter(OptionsFilter):
     """Drop queries not written in the row's language (``"language xx, expected yy"``).
 
     Languages come from :func:`polyret.text.detect_languages`: the script decides where it
@@ -372,10 +364,6 @@ class LanguageFilter:
             None if candidates is None else tuple(sorted(set(map(normalize_lang_code, candidates))))
         )
         self.options = LanguageOptions(min_letters, cands)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"filter": self.name, **asdict(self.options)}
 
     def judge(self, examples: TrainingSet) -> Verdict:
         queries = examples.column("query")

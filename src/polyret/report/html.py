@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from html import escape
 from typing import Any
 
@@ -15,6 +14,7 @@ from polyret.report.tables import (
     evaluation_view,
     funnel_view,
     recall_depths,
+    run_line,
     timings_table,
     training_view,
 )
@@ -85,7 +85,6 @@ th,td{padding:4px 6px}}
 def render_html(contents: RunContents, *, generated: str | None = None) -> str:
     """The whole page for a run directory's contents."""
     manifest = contents.manifest
-    generated = generated or time.strftime("%Y-%m-%d %H:%M")
     sections: list[tuple[str, str, str]] = []  # (id, title, html)
     evaluations = contents.evaluations
     for i, (stage, data) in enumerate(evaluations):
@@ -107,12 +106,7 @@ def render_html(contents: RunContents, *, generated: str | None = None) -> str:
         f"{content}</section>"
         for sid, title, content in sections
     )
-    computed = sum(not s.reused for s in manifest.stages)
-    total = sum(s.seconds for s in manifest.stages)
-    meta = (
-        f"{len(manifest.stages)} stages ({computed} computed, "
-        f"{len(manifest.stages) - computed} reused) · {total:.1f} s · generated {generated}"
-    )
+    meta = run_line(manifest.stages, generated)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 from polyret.report.manifest import RunContents
 from polyret.report.tables import (
     Cell,
     Table,
     evaluation_view,
+    fmt,
     funnel_view,
     recall_depths,
+    run_line,
     timings_table,
     training_view,
 )
@@ -51,16 +51,7 @@ def _escape(text: str) -> str:
 def render_markdown(contents: RunContents, *, generated: str | None = None) -> str:
     """The whole report as Markdown text."""
     manifest = contents.manifest
-    generated = generated or time.strftime("%Y-%m-%d %H:%M")
-    computed = sum(not s.reused for s in manifest.stages)
-    total = sum(s.seconds for s in manifest.stages)
-    out = [
-        f"# polyret report: {manifest.name}",
-        "",
-        f"{len(manifest.stages)} stages ({computed} computed, "
-        f"{len(manifest.stages) - computed} reused) · {total:.1f} s · generated {generated}",
-        "",
-    ]
+    out = [f"# polyret report: {manifest.name}", "", run_line(manifest.stages, generated), ""]
     many = len(contents.evaluations) > 1
     for stage, data in contents.evaluations:
         suffix = f": {stage.name}" if many else ""
@@ -82,7 +73,7 @@ def render_markdown(contents: RunContents, *, generated: str | None = None) -> s
                     (
                         Cell(lang, numeric=False),
                         *(
-                            Cell(_fmt(curves.get(s, {}).get(lang, {}).get(deepest)))
+                            Cell(fmt(curves.get(s, {}).get(lang, {}).get(deepest)))
                             for s in view.systems
                         ),
                     )
@@ -123,7 +114,3 @@ def render_markdown(contents: RunContents, *, generated: str | None = None) -> s
     if contents.notes:
         out += ["## Notes", "", *(f"- {note}" for note in contents.notes), ""]
     return "\n".join(out).rstrip() + "\n"
-
-
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"

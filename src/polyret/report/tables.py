@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -367,3 +368,14 @@ def timings_table(stages: Sequence[Any]) -> Table:
         f"{sum(s.reused for s in stages)} reused, {total:.1f} s in all"
     )
     return Table(("stage", "type", "inputs", "seconds", "status"), tuple(rows), caption)
+
+
+def run_line(stages: Sequence[Any], generated: str | None = None) -> str:
+    """The report's header line: stages computed and reused, seconds, when it was generated."""
+    generated = generated or time.strftime("%Y-%m-%d %H:%M")
+    computed = sum(not s.reused for s in stages)
+    total = sum(s.seconds for s in stages)
+    return (
+        f"{len(stages)} stages ({computed} computed, "
+        f"{len(stages) - computed} reused) · {total:.1f} s · generated {generated}"
+    )

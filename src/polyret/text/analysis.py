@@ -56,7 +56,32 @@ def _stemmer(algorithm: str) -> Any:
     return Stemmer.Stemmer(algorithm)
 
 
-class BaseAnalyzer:
+class AnalyzerShell:
+    """What every analyzer class shares: the frozen config, its repr, one-text :meth:`analyze`.
+
+    Subclasses set ``self._config`` and implement :meth:`analyze_batch`.
+    """
+
+    _config: AnalyzerConfig
+
+    @property
+    def config(self) -> AnalyzerConfig:
+        """The frozen options of this analyzer."""
+        return self._config
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._config!r})"
+
+    def analyze(self, text: str) -> list[str]:
+        """Terms of one text."""
+        return self.analyze_batch([text])[0]
+
+    def analyze_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        """Terms of each text, in input order."""
+        raise NotImplementedError
+
+
+class BaseAnalyzer(AnalyzerShell):
     """Normalize, split (override :meth:`_split_batch`), drop stopwords, stem.
 
     Args:
@@ -77,18 +102,6 @@ class BaseAnalyzer:
         algorithm = cfg.stemmer_algorithm
         self._stem = _stemmer(algorithm).stemWords if algorithm else None
         self._stems: dict[str, str] = {}
-
-    @property
-    def config(self) -> AnalyzerConfig:
-        """The frozen options of this analyzer."""
-        return self._config
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._config!r})"
-
-    def analyze(self, text: str) -> list[str]:
-        """Terms of one text."""
-        return self.analyze_batch([text])[0]
 
     def analyze_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """Terms of each text, in input order."""

@@ -6,13 +6,14 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 
+from polyret.text.analysis import AnalyzerShell
 from polyret.text.config import AnalyzerConfig
 from polyret.text.langid import detect_languages
 
 __all__ = ["AutoAnalyzer"]
 
 
-class AutoAnalyzer:
+class AutoAnalyzer(AnalyzerShell):
     """Detects the language of every text and dispatches to :func:`analyzer_for`.
 
     A batch is grouped by detected language, each group analyzed in one call, and the
@@ -29,18 +30,6 @@ class AutoAnalyzer:
 
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self._config = config or AnalyzerConfig(language="auto")
-
-    @property
-    def config(self) -> AnalyzerConfig:
-        """The frozen options of this analyzer."""
-        return self._config
-
-    def __repr__(self) -> str:
-        return f"AutoAnalyzer({self._config!r})"
-
-    def analyze(self, text: str) -> list[str]:
-        """Terms of one text, analyzed in its detected language."""
-        return self.analyze_batch([text])[0]
 
     def analyze_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """Terms of each text, each analyzed in its detected language, in input order."""

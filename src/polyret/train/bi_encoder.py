@@ -19,11 +19,10 @@ import pyarrow as pa
 
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import ModelKind
-from polyret.optional import require
-from polyret.train import common
 from polyret.train.config import BiEncoderConfig, DistillConfig
 from polyret.train.evaluation import DenseDevEvaluator
 from polyret.train.sampler import group_keys, same_language_sampler
+from polyret.train.session import RunOptions, TrainingRun, require_training_extras
 from polyret.types import Dataset, TrainingSet
 
 log = logging.getLogger(__name__)
@@ -104,11 +103,7 @@ def train_bi_encoder(
             mix_languages=not config.same_language_batches,
             groups=groups,
         ),
-        dev=dev,
-        dev_split=dev_split,
-        resume=resume,
-        overwrite=overwrite,
-        callbacks=callbacks,
+        options=RunOptions(dev, dev_split, resume, overwrite, callbacks),
     )
 
 
@@ -122,37 +117,19 @@ def fit_sentence_transformer(
     make_table: Callable[[], pa.Table],
     make_loss: Callable[[Any], Any],
     sampler: Any,
-    dev: Dataset | None,
-    dev_split: str,
-    resume: bool,
-    overwrite: bool,
-    callbacks: Sequence[Any],
+    options: RunOptions,
 ) -> Path:
     """The loop shared by contrastive training and distillation (see :func:`train_bi_encoder`)."""
-    _require_training_extras()
+    require_training_extras()
     from sentence_transformers import (
         SentenceTransformer,
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
     )
-    from transformers import set_seed
 
-    out = Path(out)
-    base_ref = common.resolve_base(base)
-    checkpoints, last = common.prepare_output(
-        out,
-        common.run_identity(kind, training_set, base_ref, config),
-        resume=resume,
-        overwrite=overwrite,
-    )
-    common.set_threads(config)
-    set_seed(config.seed)
-    device = common.resolve_device(config)
-    model = SentenceTransformer(base_ref, device=device)
-    saved_max_length = model.max_seq_length
-    if config.max_seq_length:  # a training-time cut: the saved model keeps the base's limit
-        model.max_seq_length = config.max_seq_length
-    frozen = common.freeze_word_embeddings(model) if common.should_freeze(config, device) else []
+    run = TrainingRun.start(kind, training_set, base, out, config, options)
+    model = SentenceTransformer(run.base, device=run.device)
+    run.adopt(model)
     query_prefix, passage_prefix = prefixes(model, config.query_prefix, config.passage_prefix)
     table = make_table()
     prompts = {
@@ -161,51 +138,23 @@ def fit_sentence_transformer(
         if column != "label"
     }
     prompts = {column: prefix for column, prefix in prompts.items() if prefix}
-    args = common.training_arguments(
-        SentenceTransformerTrainingArguments,
-        config,
-        checkpoints,
-        has_dev=dev is not None,
-        device=device,
-        batch_sampler=sampler,
-        prompts=prompts or None,
+    args = run.arguments(
+        SentenceTransformerTrainingArguments, batch_sampler=sampler, prompts=prompts or None
     )
     evaluator = None
-    if dev is not None:
+    if options.dev is not None:
         evaluator = DenseDevEvaluator(
-            dev,
-            dev_split,
+            options.dev,
+            options.dev_split,
             k=config.eval_k,
             query_prefix=query_prefix,
             passage_prefix=passage_prefix,
         )
-    trainer = SentenceTransformerTrainer(
-        model=model,
-        args=args,
-        train_dataset=common.to_dataset(table),
-        loss=make_loss(model),
-        evaluator=evaluator,
-        callbacks=common.callbacks_for(config, dev is not None, callbacks),
-    )
-    log.info("training %s (%s) from %s on %d rows", kind, config.loss, base_ref, table.num_rows)
-    summary = common.run_training(trainer, last, has_dev=dev is not None)
-    model.max_seq_length = saved_max_length
+    summary = run.train(SentenceTransformerTrainer, model, args, table, make_loss(model), evaluator)
     if query_prefix or passage_prefix or model.prompts:  # the prompts it was trained with
         model.prompts = {**model.prompts, "query": query_prefix, "passage": passage_prefix}
-    return common.finish(
-        model,
-        out,
-        kind=kind,
-        config=config,
-        base=base_ref,
-        training_set=training_set,
-        summary={
-            **summary,
-            "frozen": frozen,
-            "device": device,
-            "dev_history": evaluator.history if evaluator else [],
-        },
-        extra={"prefixes": {"query": query_prefix, "passage": passage_prefix}},
+    return run.finish(
+        model, summary, extra={"prefixes": {"query": query_prefix, "passage": passage_prefix}}
     )
 
 
@@ -242,8 +191,3 @@ def contrastive_loss(model: Any, config: BiEncoderConfig) -> Any:
             )
         loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims=dims)
     return loss
-
-
-def _require_training_extras() -> None:
-    for module in ("sentence_transformers", "datasets", "accelerate"):
-        require(module, "train", "training")

@@ -20,12 +20,11 @@ import pyarrow as pa
 
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import DEFAULT_MODEL
-from polyret.train import common
-from polyret.train.bi_encoder import _require_training_extras
 from polyret.train.config import CrossEncoderConfig
 from polyret.train.evaluation import RerankDevEvaluator
 from polyret.train.losses import OwnNegativesLoss
 from polyret.train.sampler import same_language_sampler
+from polyret.train.session import RunOptions, TrainingRun, require_training_extras
 from polyret.types import Dataset, Run, TrainingSet
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,7 @@ def train_cross_encoder(
         - Soft labels for noisy (pseudo-labelled) positives: label smoothing, Szegedy et
           al. (arXiv 1512.00567).
     """
-    _require_training_extras()
+    require_training_extras()
     if len(training_set) == 0:
         raise InvalidInputError("cannot train on an empty training set")
     if training_set.num_negatives == 0 or config.num_negatives == 0:
@@ -98,36 +97,22 @@ def train_cross_encoder(
         CrossEncoderTrainer,
         CrossEncoderTrainingArguments,
     )
-    from transformers import set_seed
 
-    out = Path(out)
-    base_ref = common.resolve_base(base)
-    checkpoints, last = common.prepare_output(
+    run = TrainingRun.start(
+        "cross-encoder",
+        training_set,
+        base,
         out,
-        common.run_identity("cross-encoder", training_set, base_ref, config),
-        resume=resume,
-        overwrite=overwrite,
+        config,
+        RunOptions(dev, dev_split, resume, overwrite, callbacks),
     )
-    common.set_threads(config)
-    set_seed(config.seed)  # the fresh head's initialization
-    device = common.resolve_device(config)
-    model = CrossEncoder(base_ref, num_labels=1, device=device)
-    saved_max_length = model.max_seq_length
-    if config.max_seq_length:
-        model.max_seq_length = config.max_seq_length
-    frozen = common.freeze_word_embeddings(model) if common.should_freeze(config, device) else []
+    model = CrossEncoder(run.base, num_labels=1, device=run.device)
+    run.adopt(model)
     table = cross_encoder_table(training_set, config)
     extra: dict[str, Any] = {}
     if config.loss == "listwise" and config.in_batch_negatives:
         extra["batch_sampler"] = same_language_sampler(training_set.column("lang"))
-    args = common.training_arguments(
-        CrossEncoderTrainingArguments,
-        config,
-        checkpoints,
-        has_dev=dev is not None,
-        device=device,
-        **extra,
-    )
+    args = run.arguments(CrossEncoderTrainingArguments, **extra)
     evaluator = None
     if dev is not None:
         evaluator = RerankDevEvaluator(
@@ -137,31 +122,10 @@ def train_cross_encoder(
             k=config.eval_k,
             rerank_k=config.dev_rerank_k,
         )
-    trainer = CrossEncoderTrainer(
-        model=model,
-        args=args,
-        train_dataset=common.to_dataset(table),
-        loss=cross_encoder_loss(model, config),
-        evaluator=evaluator,
-        callbacks=common.callbacks_for(config, dev is not None, callbacks),
+    summary = run.train(
+        CrossEncoderTrainer, model, args, table, cross_encoder_loss(model, config), evaluator
     )
-    log.info("training a cross-encoder from %s on %d rows (%s)", base_ref, len(table), config.loss)
-    summary = common.run_training(trainer, last, has_dev=dev is not None)
-    model.max_seq_length = saved_max_length
-    return common.finish(
-        model,
-        out,
-        kind="cross-encoder",
-        config=config,
-        base=base_ref,
-        training_set=training_set,
-        summary={
-            **summary,
-            "frozen": frozen,
-            "device": device,
-            "dev_history": evaluator.history if evaluator else [],
-        },
-    )
+    return run.finish(model, summary)
 
 
 def cross_encoder_table(training_set: TrainingSet, config: CrossEncoderConfig) -> pa.Table:

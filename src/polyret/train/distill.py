@@ -26,6 +26,7 @@ from polyret.train.bi_encoder import fit_sentence_transformer
 from polyret.train.config import DistillConfig
 from polyret.train.losses import ScaledCosine
 from polyret.train.sampler import same_language_sampler
+from polyret.train.session import RunOptions
 from polyret.types import Dataset, TrainingSet
 
 log = logging.getLogger(__name__)
@@ -148,11 +149,7 @@ def distill_bi_encoder(
         make_table=make_table,
         make_loss=lambda model: distillation_loss(model, config),
         sampler=same_language_sampler(training_set.column("lang"), mix_languages=True),
-        dev=dev,
-        dev_split=dev_split,
-        resume=resume,
-        overwrite=overwrite,
-        callbacks=callbacks,
+        options=RunOptions(dev, dev_split, resume, overwrite, callbacks),
     )
 
 

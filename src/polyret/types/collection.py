@@ -44,11 +44,58 @@ class Query:
 R = TypeVar("R", Document, Query)
 
 
-class _Collection(Generic[R]):
-    """Shared machinery of Corpus and Queries: a validated Arrow table plus a lazy id index."""
+T = TypeVar("T")
+
+
+class RecordTable(Generic[T]):
+    """An immutable Arrow table read as a mapping from ``id`` to frozen records.
+
+    The base of :class:`Corpus`, :class:`Queries` and :class:`~polyret.types.TrainingSet`:
+    subclasses name the record class and its columns and set ``_table`` and ``_row_of``
+    (the lazy id index, ``None`` until first needed).
+    """
 
     record_type: ClassVar[type]
     columns: ClassVar[tuple[str, ...]]
+    _table: pa.Table
+    _row_of: dict[str, int] | None
+
+    @property
+    def table(self) -> pa.Table:
+        """The underlying immutable Arrow table."""
+        return self._table
+
+    def __len__(self) -> int:
+        return self._table.num_rows
+
+    def __iter__(self) -> Iterator[T]:
+        for values in table_rows(self._table, self.columns):
+            yield self.record_type(*values)
+
+    def __getitem__(self, id: str) -> T:
+        row = self.row_of(id)
+        return self.record_type(*(self._table.column(n)[row].as_py() for n in self.columns))
+
+    def __contains__(self, id: object) -> bool:
+        return id in self._index()
+
+    def row_of(self, id: str) -> int:
+        """Row number of ``id``; raises KeyError when absent."""
+        return self._index()[id]
+
+    def _index(self) -> dict[str, int]:
+        if self._row_of is None:
+            self._row_of = {i: n for n, i in enumerate(self._table.column("id").to_pylist())}
+        return self._row_of
+
+    def languages(self) -> dict[str, int]:
+        """Number of records per (query) language."""
+        counts = pc.value_counts(self._table.column("lang")).to_pylist()
+        return {c["values"]: c["counts"] for c in counts}
+
+
+class _Collection(RecordTable[R]):
+    """Shared machinery of Corpus and Queries: a validated Arrow table plus a lazy id index."""
 
     def __init__(self, table: pa.Table) -> None:
         self._table = _validated(table, self.columns, type(self).__name__)
@@ -73,26 +120,7 @@ class _Collection(Generic[R]):
         """Build from ``{id: text}`` with one language for all."""
         return cls.from_records({"id": i, "text": t, "lang": lang} for i, t in texts.items())
 
-    @property
-    def table(self) -> pa.Table:
-        """The underlying immutable Arrow table."""
-        return self._table
-
     # mapping protocol ------------------------------------------------------------------------
-    def __len__(self) -> int:
-        return self._table.num_rows
-
-    def __iter__(self) -> Iterator[R]:
-        for values in table_rows(self._table, self.columns):
-            yield self.record_type(*values)
-
-    def __getitem__(self, id: str) -> R:
-        row = self.row_of(id)
-        return self.record_type(*(self._table.column(n)[row].as_py() for n in self.columns))
-
-    def __contains__(self, id: object) -> bool:
-        return id in self._index()
-
     def __repr__(self) -> str:
         langs = ", ".join(f"{k}: {v}" for k, v in sorted(self.languages().items()))
         return f"{type(self).__name__}({len(self)} records; {langs})"
@@ -110,15 +138,6 @@ class _Collection(Generic[R]):
             digest.update(("\x1f".join(values) + "\x1e").encode("utf-8"))
         return digest.hexdigest()
 
-    def row_of(self, id: str) -> int:
-        """Row number of ``id``; raises KeyError when absent."""
-        return self._index()[id]
-
-    def _index(self) -> dict[str, int]:
-        if self._row_of is None:
-            self._row_of = {i: n for n, i in enumerate(self._table.column("id").to_pylist())}
-        return self._row_of
-
     # columns ---------------------------------------------------------------------------------
     @property
     def ids(self) -> list[str]:
@@ -134,11 +153,6 @@ class _Collection(Generic[R]):
     def langs(self) -> list[str]:
         """Record languages in table order."""
         return self._table.column("lang").to_pylist()
-
-    def languages(self) -> dict[str, int]:
-        """Number of records per language."""
-        counts = pc.value_counts(self._table.column("lang")).to_pylist()
-        return {c["values"]: c["counts"] for c in counts}
 
     # selection -------------------------------------------------------------------------------
     def filter(

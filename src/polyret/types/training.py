@@ -24,7 +24,12 @@ from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta, write_meta
 from polyret.io.atomic import atomic_directory, atomic_write
 from polyret.io.jsonl import iter_json_lines
-from polyret.types.collection import UNKNOWN_LANG, Queries, duplicated_values, table_rows
+from polyret.types.collection import (
+    UNKNOWN_LANG,
+    Queries,
+    RecordTable,
+    duplicated_values,
+)
 from polyret.types.ranking import Qrels
 
 FORMAT = 1
@@ -117,7 +122,7 @@ class Example:
     negative_ranks: list[int] = field(default_factory=list)
 
 
-class TrainingSet:
+class TrainingSet(RecordTable[Example]):
     """Training examples in one immutable Arrow table, plus provenance and funnel.
 
     Args:
@@ -134,6 +139,9 @@ class TrainingSet:
         >>> len(ts), ts["e1"].positive_id, ts.num_negatives
         (1, 'd1', 0)
     """
+
+    record_type = Example
+    columns = tuple(SCHEMA.names)
 
     def __init__(
         self,
@@ -188,25 +196,6 @@ class TrainingSet:
         return cls(pa.concat_tables([s.table for s in sets]), **kwargs)
 
     # access ---------------------------------------------------------------------------------
-    @property
-    def table(self) -> pa.Table:
-        """The underlying immutable Arrow table."""
-        return self._table
-
-    def __len__(self) -> int:
-        return self._table.num_rows
-
-    def __iter__(self) -> Iterator[Example]:
-        for values in table_rows(self._table, SCHEMA.names):
-            yield Example(*values)
-
-    def __getitem__(self, id: str) -> Example:
-        row = self._index()[id]
-        return Example(*(self._table.column(n)[row].as_py() for n in SCHEMA.names))
-
-    def __contains__(self, id: object) -> bool:
-        return id in self._index()
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TrainingSet) and self._table.equals(other._table)
 
@@ -232,11 +221,6 @@ class TrainingSet:
         if not len(self):
             return 0
         return int(pc.min(pc.list_value_length(self._table.column("negative_ids"))).as_py())
-
-    def languages(self) -> dict[str, int]:
-        """Number of examples per query language."""
-        counts = pc.value_counts(self._table.column("lang")).to_pylist()
-        return {c["values"]: c["counts"] for c in counts}
 
     def counts(self, by: Sequence[str] = ("lang", "method")) -> dict[tuple[str, ...], int]:
         """Number of examples per combination of the ``by`` columns."""
@@ -335,11 +319,6 @@ class TrainingSet:
         out.funnel = [dict(step) for step in self.funnel]
         out._row_of = None
         return out
-
-    def _index(self) -> dict[str, int]:
-        if self._row_of is None:
-            self._row_of = {i: n for n, i in enumerate(self.ids)}
-        return self._row_of
 
     # persistence ----------------------------------------------------------------------------
     def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
