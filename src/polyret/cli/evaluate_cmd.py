@@ -16,8 +16,6 @@ from polyret.cli.options import config_options
 from polyret.evaluate import EvaluationConfig, compare, evaluate
 from polyret.io import atomic_write, read_qrels, read_queries, read_trec_run
 
-_QUERIES_HELP = "Queries file (BEIR JSONL or TSV) giving each query's language."
-_OUT_HELP = "Write here instead of stdout."
 _METRICS = {"metrics": "--metrics -m"}
 
 
@@ -43,6 +41,22 @@ class Missing(enum.StrEnum):
     skip = "skip"
 
 
+QueriesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--queries",
+        "-q",
+        help="Queries file (BEIR JSONL or TSV) giving each query's language.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")
+]
+
+
 @app.command("evaluate")
 @config_options(
     EvaluationConfig, names=_METRICS, exclude=set(EvaluationConfig.model_fields) - {"metrics"}
@@ -52,17 +66,14 @@ def evaluate_command(
     qrels: Annotated[
         Path, typer.Argument(help="TREC or BEIR qrels file.", exists=True, dir_okay=False)
     ],
-    queries: Annotated[
-        Path | None,
-        typer.Option("--queries", "-q", help=_QUERIES_HELP, exists=True, dir_okay=False),
-    ] = None,
+    queries: QueriesOption = None,
     by: Annotated[By, typer.Option(help="Average per language too, or not.")] = By.lang,
     missing: Annotated[
         Missing, typer.Option(help="Queries with qrels that the run lacks: score 0, or skip them.")
     ] = Missing.zero,
     relevance_level: Annotated[int, typer.Option(help="Lowest relevant grade.")] = 1,
-    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=_OUT_HELP)] = None,
+    output_format: FormatOption = Format.table,
+    out: OutOption = None,
     *,
     config: EvaluationConfig,
 ) -> None:
@@ -93,13 +104,10 @@ def compare_command(
     qrels: Annotated[
         Path, typer.Option(help="TREC or BEIR qrels file.", exists=True, dir_okay=False)
     ],
-    queries: Annotated[
-        Path | None,
-        typer.Option("--queries", "-q", help=_QUERIES_HELP, exists=True, dir_okay=False),
-    ] = None,
+    queries: QueriesOption = None,
     by: Annotated[By, typer.Option(help="Compare within each language too, or not.")] = By.none,
-    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=_OUT_HELP)] = None,
+    output_format: FormatOption = Format.table,
+    out: OutOption = None,
     *,
     config: EvaluationConfig,
 ) -> None:
