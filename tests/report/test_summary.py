@@ -126,3 +126,24 @@ def test_bad_input():
         summarize({}, {"q": {"d": 1}}, None, _config(["mrr@10"], "a"))
     with pytest.raises(InvalidInputError, match="unknown metric 'nope@3'"):
         summarize({"a": {"q": {"d": 1.0}}}, {"q": {"d": 1}}, None, _config(["nope@3"], "a"))
+
+
+def test_the_configs_test_correction_and_alpha_are_compares(retrieval):
+    runs, queries, qrels = retrieval
+    config = EvaluationConfig(
+        metrics=METRICS, baseline="bm25", test="t-test", correction="bonferroni", alpha=0.2
+    )
+    out = summarize(runs, qrels, queries, config)
+    expected = compare(
+        runs, qrels, METRICS, baseline="bm25", test="t-test", correction="bonferroni",
+        alpha=0.2, queries=queries,
+    )  # fmt: skip
+    assert out["test"] | {"permutations": None} == {
+        "name": "t-test", "permutations": None, "seed": 0, "correction": "bonferroni",
+        "alpha": 0.2,
+    }  # fmt: skip
+    for name in runs:
+        for metric in (m for m in out["metrics"] if name != "bm25"):
+            row = expected.row(name, metric)
+            assert out["significance"][name][metric]["p_value"] == row.p_corrected
+            assert out["significance"][name][metric]["significant"] == row.significant
