@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from polyret.config import Config
 from polyret.curate.base import Generator
 from polyret.curate.filtering import Filter
 from polyret.curate.registry import filters, generators
@@ -24,15 +25,13 @@ DEFAULT_FILTERS = ("malformed", "length", "copy", "langid", "dedup")
 """The filter chain used when none is named."""
 
 
-class GenerateConfig(BaseModel):
+class GenerateConfig(Config):
     """A generation method (:data:`polyret.curate.generators`) over a corpus.
 
     Example:
         >>> GenerateConfig(method="crop", limit=10).chunk_size
         64
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     method: str = Field(description="A registered generation method.")
     options: dict[str, Any] = Field(
@@ -61,19 +60,15 @@ class GenerateConfig(BaseModel):
         return corpus
 
 
-class FilterSpec(BaseModel):
+class FilterSpec(Config):
     """One filter by registered name (:data:`polyret.curate.filters`), with its options."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(description="A registered filter.")
     options: dict[str, Any] = Field(default_factory=dict, description="The filter's options.")
 
 
-class FilterConfig(BaseModel):
+class FilterConfig(Config):
     """Filters applied in order (each to the survivors of the previous ones)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     filters: list[FilterSpec] = Field(
         default_factory=lambda: [FilterSpec(name=name) for name in DEFAULT_FILTERS],

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from polyret.config import Config
 from polyret.evaluate.evaluate import DEFAULT_METRICS
 from polyret.evaluate.significance import Correction, RandomizationTest, SignificanceTest, TTest
 
 
-class EvaluationConfig(BaseModel):
+class EvaluationConfig(Config):
     """Systems compared to a baseline on some metrics, with a paired significance test.
 
     Example:
         >>> EvaluationConfig(metrics=["mrr@10"], permutations=500).significance_test().permutations
         500
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     metrics: tuple[str, ...] = Field(
         default=DEFAULT_METRICS,
