@@ -26,6 +26,21 @@ STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
         ("polyret.mine:HardNegativeMiner", "config"),
         ("polyret.cli.mine_cmd:mine_command", "config"),
     ),
+    "evaluate": (
+        "polyret.evaluate:EvaluationConfig",
+        ("polyret.report:summarize", "config"),
+        ("polyret.cli.evaluate_cmd:compare_command", "config"),
+    ),
+    "generate": (
+        "polyret.curate:GenerateConfig",
+        ("polyret.curate:generator_from", "config"),
+        ("polyret.cli.curate_cmd:generate_command", "config"),
+    ),
+    "filter": (
+        "polyret.curate:FilterConfig",
+        ("polyret.curate:filters_from", "config"),
+        ("polyret.cli.curate_cmd:filter_command", "config"),
+    ),
     "train-bi-encoder": (
         "polyret.train.config:BiEncoderConfig",
         ("polyret.train:train_bi_encoder", "config"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from polyret.curate import GenerateConfig
 from polyret.distributed import (
     LOCAL,
     EncoderSpec,
@@ -143,7 +144,8 @@ def test_mining_is_identical(xquad_r, ray_backend, tmp_path):
 
 
 def test_generation_is_byte_identical(small, ray_backend, tmp_path):
-    spec = GeneratorSpec("crop", {"per_doc": 2, "ratio_min": 0.2, "ratio_max": 0.5, "seed": 3})
+    options = {"per_doc": 2, "ratio_min": 0.2, "ratio_max": 0.5}
+    spec = GeneratorSpec(GenerateConfig(method="crop", options=options, seed=3))
     generate(spec, small, tmp_path / "local", LOCAL, chunk_size=16)
     generate(spec, small, tmp_path / "ray", ray_backend, chunk_size=16)  # 8 chunks
     local_files = sorted(p.name for p in (tmp_path / "local").iterdir())

@@ -17,6 +17,7 @@ from typing import Any
 
 from polyret.curate import apply_filters, generate, load_filter, load_generator
 from polyret.datasets import load
+from polyret.evaluate import EvaluationConfig
 from polyret.report import summarize
 from polyret.retrieve import BM25, Dense, fuse
 from polyret.types import Qrels, Queries, Run
@@ -123,7 +124,12 @@ def build_run_dir(
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
 
-    summary = summarize(runs, qrels, queries, METRICS, "bm25", permutations=permutations)
+    summary = summarize(
+        runs,
+        qrels,
+        queries,
+        EvaluationConfig(metrics=METRICS, baseline="bm25", permutations=permutations),
+    )
     # as the pipeline writes it: sorted keys ("1", "10", "100", "2", ... for the recall depths)
     (dirs["evaluate"] / "evaluation.json").write_text(
         json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True)

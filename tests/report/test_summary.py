@@ -7,16 +7,22 @@ import json
 import pytest
 
 from polyret.errors import InvalidInputError
-from polyret.evaluate import RandomizationTest, compare, evaluate
+from polyret.evaluate import EvaluationConfig, RandomizationTest, compare, evaluate
 from polyret.report import RECALL_DEPTHS, summarize
 
 METRICS = ["ndcg@10", "mrr@10"]
 
 
+def _config(metrics: list[str], baseline: str) -> EvaluationConfig:
+    return EvaluationConfig(metrics=metrics, baseline=baseline)
+
+
 @pytest.fixture(scope="module")
 def summary(retrieval):
     runs, queries, qrels = retrieval
-    return summarize(runs, qrels, queries, METRICS, "bm25", permutations=500)
+    return summarize(
+        runs, qrels, queries, EvaluationConfig(metrics=METRICS, baseline="bm25", permutations=500)
+    )
 
 
 def test_means_and_counts_are_evaluates(retrieval, summary):
@@ -88,7 +94,12 @@ def test_formula_sized_example():
         "good": {q: {"rel": 2.0, "other": 1.0} for q in qrels},
     }
     langs = {"q0": "fi", "q1": "fi", "q2": "sw", "q3": "sw"}
-    out = summarize(runs, qrels, langs, ["mrr@10", "ndcg@10"], "bad", permutations=200)
+    out = summarize(
+        runs,
+        qrels,
+        langs,
+        EvaluationConfig(metrics=["mrr@10", "ndcg@10"], baseline="bad", permutations=200),
+    )
     assert out["systems"]["bad"]["mean"] == {"mrr@10": 1 / 2, "ndcg@10": 1 / 1.584962500721156}
     assert out["systems"]["good"]["by_lang"]["sw"] == {"mrr@10": 1.0, "ndcg@10": 1.0}
     assert out["systems"]["good"]["num_queries"] == {"fi": 2, "sw": 2, "all": 4}
@@ -103,15 +114,36 @@ def test_formula_sized_example():
 
 def test_single_run_has_no_tests():
     qrels = {"q1": {"d1": 1}}
-    out = summarize({"only": {"q1": {"d1": 1.0}}}, qrels, None, ["mrr@10"], "only")
+    out = summarize({"only": {"q1": {"d1": 1.0}}}, qrels, None, _config(["mrr@10"], "only"))
     assert out["significance"] == {} and out["significance_by_lang"] == {}
     assert out["systems"]["only"]["by_lang"] == {"und": {"mrr@10": 1.0}}
 
 
 def test_bad_input():
     with pytest.raises(InvalidInputError, match="baseline 'nope'"):
-        summarize({"a": {"q": {"d": 1.0}}}, {"q": {"d": 1}}, None, ["mrr@10"], "nope")
+        summarize({"a": {"q": {"d": 1.0}}}, {"q": {"d": 1}}, None, _config(["mrr@10"], "nope"))
     with pytest.raises(InvalidInputError, match="at least one run"):
-        summarize({}, {"q": {"d": 1}}, None, ["mrr@10"], "a")
+        summarize({}, {"q": {"d": 1}}, None, _config(["mrr@10"], "a"))
     with pytest.raises(InvalidInputError, match="unknown metric 'nope@3'"):
-        summarize({"a": {"q": {"d": 1.0}}}, {"q": {"d": 1}}, None, ["nope@3"], "a")
+        summarize({"a": {"q": {"d": 1.0}}}, {"q": {"d": 1}}, None, _config(["nope@3"], "a"))
+
+
+def test_the_configs_test_correction_and_alpha_are_compares(retrieval):
+    runs, queries, qrels = retrieval
+    config = EvaluationConfig(
+        metrics=METRICS, baseline="bm25", test="t-test", correction="bonferroni", alpha=0.2
+    )
+    out = summarize(runs, qrels, queries, config)
+    expected = compare(
+        runs, qrels, METRICS, baseline="bm25", test="t-test", correction="bonferroni",
+        alpha=0.2, queries=queries,
+    )  # fmt: skip
+    assert out["test"] | {"permutations": None} == {
+        "name": "t-test", "permutations": None, "seed": 0, "correction": "bonferroni",
+        "alpha": 0.2,
+    }  # fmt: skip
+    for name in runs:
+        for metric in (m for m in out["metrics"] if name != "bm25"):
+            row = expected.row(name, metric)
+            assert out["significance"][name][metric]["p_value"] == row.p_corrected
+            assert out["significance"][name][metric]["significant"] == row.significant

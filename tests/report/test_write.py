@@ -275,6 +275,7 @@ def test_example_screenshot_is_small():
 
 
 def test_a_run_with_only_timings_and_one_system(tmp_path):
+    from polyret.evaluate import EvaluationConfig
     from polyret.report import summarize
     from tests.report.run_dir import stage_entry
 
@@ -286,8 +287,7 @@ def test_a_run_with_only_timings_and_one_system(tmp_path):
         {"bm25": {"q1": {"d1": 2.0, "d2": 1.0}, "q2": {"d2": 1.0}}},
         {"q1": {"d1": 1}, "q2": {"d1": 1}},
         {"q1": "sw", "q2": "fi"},
-        ["mrr@10"],
-        "bm25",
+        EvaluationConfig(metrics=["mrr@10"], baseline="bm25"),
     )
     folder = tmp_path / stages[1]["dir"]
     folder.mkdir(parents=True)

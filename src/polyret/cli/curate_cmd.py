@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,16 @@ from polyret.curate import (
     FilterConfig,
     FilterSpec,
     GenerateConfig,
+    answers_cache,
     apply_filters,
-    filters,
+    filters_from,
     generate,
-    generators,
+    generator_from,
 )
 from polyret.curate.summary import funnel_table
 from polyret.datasets import corpus_from
 from polyret.distributed.backend import Backend
 from polyret.errors import InvalidInputError, OutputExistsError
-from polyret.paths import cache_root
 from polyret.types import TrainingSet
 
 
@@ -53,16 +52,6 @@ def parse_options(pairs: list[str] | None, prefix: str = "") -> dict[str, Any]:
             parsed = value
         options[key[len(prefix) :]] = parsed
     return options
-
-
-def build(factory: Callable[..., Any], kind: str, name: str, options: dict[str, Any]) -> Any:
-    """Call a registry factory, turning an unknown keyword into an error naming the option."""
-    try:
-        return factory(**options)
-    except TypeError as error:
-        if "keyword argument" not in str(error):
-            raise
-        raise InvalidInputError(f"{kind} {name!r}: {error}", field="option") from None
 
 
 @app.command("generate")
@@ -93,22 +82,16 @@ def generate_command(
 
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
-    method, llm = config.method, config.llm
-    factory = generators.get(method)
-    options = {**config.options, **parse_options(option), "seed": config.seed}
+    options = {**config.options, **parse_options(option)}
     if query_langs:
         options["langs"] = [lang.strip() for lang in query_langs.split(",") if lang.strip()]
-    cache_path = cache or cache_root() / "llm" / "answers.sqlite"
+    config = config.model_copy(update={"options": options})
+    cache_path = str(cache or answers_cache())
     llm_options: dict[str, Any] = {"api_key_env": api_key_env, "max_concurrency": concurrency}
-    spec = GeneratorSpec(method, dict(options), llm, config.llm_model, str(cache_path), llm_options)
-    if llm is not None:
-        from polyret.llm import client_from
-
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        options["llm"] = client_from(llm, config.llm_model, cache=cache_path, **llm_options)
-    generator = build(factory, "generator", method, options)
-    documents = config.documents(corpus_from(corpus))
+    generator = generator_from(config, cache=cache_path, llm_options=llm_options)  # bad options
+    documents = config.documents(corpus_from(corpus))  # fail before the corpus is read
     if backend.is_ray:  # each actor builds the generator (and its LLM client) once
+        spec = GeneratorSpec(config, cache_path, llm_options)
         examples = generate_on(
             spec, documents, out, backend, chunk_size=config.chunk_size, overwrite=overwrite
         )
@@ -117,7 +100,8 @@ def generate_command(
             generator, documents, out, chunk_size=config.chunk_size, overwrite=overwrite,
             show_progress=True,
         )  # fmt: skip
-    console.print(funnel_table(examples, title=f"{method}: {len(examples)} examples → {out}"))
+    title = f"{config.method}: {len(examples)} examples → {out}"
+    console.print(funnel_table(examples, title=title))
 
 
 @app.command("filter")
@@ -143,14 +127,8 @@ def filter_command(
         raise OutputExistsError(out)
     names = [name.strip() for name in steps.split(",") if name.strip()]
     specs = [FilterSpec(name=name, options=parse_options(option, f"{name}.")) for name in names]
-    chain = []
-    for spec in FilterConfig(filters=specs).filters if specs else config.filters:
-        options = dict(spec.options)
-        if spec.name == "consistency" and "corpus" not in options:
-            if corpus is None:
-                raise InvalidInputError("the consistency filter needs --corpus", field="corpus")
-            options["corpus"] = corpus_from(corpus)
-        chain.append(build(filters.get(spec.name), "filter", spec.name, options))
+    chosen = FilterConfig(filters=specs) if specs else config
+    chain = filters_from(chosen, None if corpus is None else lambda: corpus_from(corpus))
     examples = apply_filters(TrainingSet.load(training_set), chain)
     examples.save(out, overwrite=overwrite)
     console.print(funnel_table(examples, title=f"{len(examples)} examples kept → {out}"))

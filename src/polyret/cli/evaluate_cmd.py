@@ -12,13 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from polyret.cli.app import app, console
-from polyret.evaluate import DEFAULT_METRICS, RandomizationTest, TTest, compare, evaluate
+from polyret.cli.options import config_options
+from polyret.evaluate import EvaluationConfig, compare, evaluate
 from polyret.io import atomic_write, read_qrels, read_queries, read_trec_run
 
-_METRICS_HELP = "Comma-separated metrics: ndcg@k, recall@k, mrr@k, map@k, p@k."
-_QUERIES_HELP = "Queries file (BEIR JSONL or TSV) giving each query's language."
-_OUT_HELP = "Write here instead of stdout."
-_DEFAULT = ",".join(DEFAULT_METRICS)
+_METRICS = {"metrics": "--metrics -m"}
 
 
 class Format(enum.StrEnum):
@@ -43,45 +41,47 @@ class Missing(enum.StrEnum):
     skip = "skip"
 
 
-class PairedTest(enum.StrEnum):
-    """Paired significance tests."""
-
-    randomization = "randomization"
-    t_test = "t-test"
-
-
-class Correction(enum.StrEnum):
-    """Multiple-comparison corrections."""
-
-    holm = "holm"
-    bonferroni = "bonferroni"
-    none = "none"
+QueriesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--queries",
+        "-q",
+        help="Queries file (BEIR JSONL or TSV) giving each query's language.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")
+]
 
 
 @app.command("evaluate")
+@config_options(
+    EvaluationConfig, names=_METRICS, exclude=set(EvaluationConfig.model_fields) - {"metrics"}
+)
 def evaluate_command(
     run: Annotated[Path, typer.Argument(help="TREC run file.", exists=True, dir_okay=False)],
     qrels: Annotated[
         Path, typer.Argument(help="TREC or BEIR qrels file.", exists=True, dir_okay=False)
     ],
-    metrics: Annotated[str, typer.Option("--metrics", "-m", help=_METRICS_HELP)] = _DEFAULT,
-    queries: Annotated[
-        Path | None,
-        typer.Option("--queries", "-q", help=_QUERIES_HELP, exists=True, dir_okay=False),
-    ] = None,
+    queries: QueriesOption = None,
     by: Annotated[By, typer.Option(help="Average per language too, or not.")] = By.lang,
     missing: Annotated[
         Missing, typer.Option(help="Queries with qrels that the run lacks: score 0, or skip them.")
     ] = Missing.zero,
     relevance_level: Annotated[int, typer.Option(help="Lowest relevant grade.")] = 1,
-    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=_OUT_HELP)] = None,
+    output_format: FormatOption = Format.table,
+    out: OutOption = None,
+    *,
+    config: EvaluationConfig,
 ) -> None:
     """Score a run against qrels, overall and per query language."""
     report = evaluate(
         read_trec_run(run),
         read_qrels(qrels),
-        metrics,
+        config.metrics,
         queries=read_queries(queries) if queries else None,
         by=None if by is By.none else "lang",
         missing=missing.value,
@@ -96,6 +96,7 @@ def evaluate_command(
 
 
 @app.command("compare")
+@config_options(EvaluationConfig, names=_METRICS | {"baseline": "--baseline -b"})
 def compare_command(
     runs: Annotated[
         list[Path], typer.Argument(help="Two or more TREC run files.", exists=True, dir_okay=False)
@@ -103,41 +104,23 @@ def compare_command(
     qrels: Annotated[
         Path, typer.Option(help="TREC or BEIR qrels file.", exists=True, dir_okay=False)
     ],
-    baseline: Annotated[
-        str | None,
-        typer.Option(
-            "--baseline", "-b", help="Baseline: a run file name (default: the first run)."
-        ),
-    ] = None,
-    test: Annotated[PairedTest, typer.Option(help="Significance test.")] = PairedTest.randomization,
-    correction: Annotated[Correction, typer.Option(help="Across all tests.")] = Correction.holm,
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
-    permutations: Annotated[int, typer.Option(help="Randomization test draws.")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Randomization test seed.")] = 0,
-    metrics: Annotated[str, typer.Option("--metrics", "-m", help=_METRICS_HELP)] = _DEFAULT,
-    queries: Annotated[
-        Path | None,
-        typer.Option("--queries", "-q", help=_QUERIES_HELP, exists=True, dir_okay=False),
-    ] = None,
+    queries: QueriesOption = None,
     by: Annotated[By, typer.Option(help="Compare within each language too, or not.")] = By.none,
-    output_format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=_OUT_HELP)] = None,
+    output_format: FormatOption = Format.table,
+    out: OutOption = None,
+    *,
+    config: EvaluationConfig,
 ) -> None:
     """Compare runs to a baseline with paired significance tests (Holm-corrected)."""
     names = system_names(runs)
-    tester = (
-        RandomizationTest(permutations=permutations, seed=seed)
-        if test is PairedTest.randomization
-        else TTest()
-    )
     comparison = compare(
         {name: read_trec_run(path) for name, path in zip(names, runs, strict=True)},
         read_qrels(qrels),
-        metrics,
-        baseline=baseline,
-        test=tester,
-        correction=correction.value,
-        alpha=alpha,
+        config.metrics,
+        baseline=config.baseline,
+        test=config.significance_test(),
+        correction=config.correction,
+        alpha=config.alpha,
         queries=read_queries(queries) if queries else None,
         by=None if by is By.none else "lang",
     )

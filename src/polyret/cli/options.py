@@ -209,7 +209,7 @@ def config_options(
     documented = _docstring_args(config)
 
     def decorate(command: F) -> F:
-        signature = inspect.signature(command)
+        signature = inspect.signature(command, eval_str=True)  # Annotated[..., typer.Option]
         stacked = _CONTEXT in signature.parameters
         kept = [p for p in signature.parameters.values() if p.name != param]
         keyword = {parameter_name(prefix, name): name for name in fields}

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from polyret.curate.config import GenerateConfig
 
 T = TypeVar("T")
 Factory = Callable[[], T]
@@ -44,33 +47,20 @@ class RerankerSpec:
 
 @dataclass(frozen=True)
 class GeneratorSpec:
-    """:func:`polyret.curate.load_generator` arguments, with the LLM client built per actor.
+    """:func:`polyret.curate.generator_from` arguments: the LLM client is built per actor.
 
     Args:
-        method: Registered generation method.
-        options: The method's options (``seed`` included).
-        llm: An ``http(s)://`` endpoint or a local model (``None``: no LLM).
-        llm_model: The model name the endpoint serves.
+        config: The generation method, its options, LLM and seed.
         llm_cache: The answers cache (SQLite; shared by the actors of one machine).
         llm_options: More :func:`polyret.llm.client_from` options (``max_concurrency``:
             requests one actor keeps in flight, ``api_key_env``).
     """
 
-    method: str
-    options: dict[str, Any] = field(default_factory=dict)
-    llm: str | None = None
-    llm_model: str | None = None
+    config: GenerateConfig
     llm_cache: str | None = None
     llm_options: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self) -> Any:
-        from polyret.curate import load_generator
+        from polyret.curate import generator_from
 
-        options = dict(self.options)
-        if self.llm is not None:
-            from polyret.llm import client_from
-
-            options["llm"] = client_from(
-                self.llm, self.llm_model, cache=self.llm_cache, **self.llm_options
-            )
-        return load_generator(self.method, **options)
+        return generator_from(self.config, cache=self.llm_cache, llm_options=self.llm_options)

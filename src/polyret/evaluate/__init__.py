@@ -1,6 +1,7 @@
 """Evaluation: trec_eval-compatible metrics, per-language reports, significance tests."""
 
 from polyret.evaluate.comparison import Comparison, ComparisonRow, compare
+from polyret.evaluate.config import EvaluationConfig
 from polyret.evaluate.evaluate import DEFAULT_METRICS, evaluate, query_langs
 from polyret.evaluate.metrics import Metric, QueryScores, compute_metrics, parse_metrics
 from polyret.evaluate.report import Report
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_METRICS",
     "Comparison",
     "ComparisonRow",
+    "EvaluationConfig",
     "Metric",
     "QueryScores",
     "RandomizationTest",

@@ -35,18 +35,12 @@ def run_dataset(stage: DatasetStage, ctx: StageContext, out: Path) -> dict[str, 
 
 def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """:func:`polyret.curate.generate` over the corpus (resumable chunks, saved atomically)."""
+    from polyret.curate import answers_cache
     from polyret.distributed import GeneratorSpec, generate
 
     p = stage.params
-    options = {**p.options, "seed": ctx.seed}
-    answers = None
-    if p.llm is not None:
-        from polyret.paths import cache_root
-
-        answers = cache_root() / "llm" / "answers.sqlite"
-        answers.parent.mkdir(parents=True, exist_ok=True)
-    cache = None if answers is None else str(answers)
-    spec = GeneratorSpec(p.method, options, p.llm, p.llm_model, cache)
+    cache = None if p.llm is None else str(answers_cache())
+    spec = GeneratorSpec(p.model_copy(update={"seed": ctx.seed}), cache)
     corpus = p.documents(ctx.dataset().corpus)
     examples = generate(spec, corpus, out, ctx.backend, chunk_size=p.chunk_size, overwrite=True)
     return {"examples": len(examples), "documents": len(corpus)}
@@ -54,14 +48,9 @@ def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str
 
 def run_filter(stage: FilterStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     """:func:`polyret.curate.apply_filters`; the consistency filter gets the dataset's corpus."""
-    from polyret.curate import apply_filters, load_filter
+    from polyret.curate import apply_filters, filters_from
 
-    chain = []
-    for spec in stage.params.filters:
-        options = dict(spec.options)
-        if spec.name == "consistency" and not {"corpus", "index", "retriever"} & set(options):
-            options["corpus"] = ctx.dataset().corpus
-        chain.append(load_filter(spec.name, **options))
+    chain = filters_from(stage.params, lambda: ctx.dataset().corpus)
     examples = ctx.training_set()
     kept = apply_filters(examples, chain)
     kept.save(out, overwrite=True)

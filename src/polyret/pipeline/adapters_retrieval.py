@@ -142,10 +142,7 @@ def run_evaluate(stage: EvaluateStage, ctx: StageContext, out: Path) -> dict[str
     queries, qrels = ctx.split(p.split)
     labels = stage.inputs.labelled()
     runs = {label: ctx.run("runs", n).select(queries.ids) for n, label in enumerate(labels)}
-    baseline = p.baseline or next(iter(labels))
-    summary = summarize(
-        runs, qrels, queries, p.metrics, baseline, permutations=p.permutations, seed=ctx.seed or 0
-    )
+    summary = summarize(runs, qrels, queries, p.model_copy(update={"seed": ctx.seed or 0}))
     _write_json(out / EVALUATION_FILE, summary)
     return {"split": p.split, "systems": list(runs), "queries": len(queries)}
 

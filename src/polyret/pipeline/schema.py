@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from polyret.curate.config import FilterConfig, GenerateConfig
 from polyret.datasets.subset import DatasetConfig
 from polyret.distributed.backend import Backend
+from polyret.evaluate.config import EvaluationConfig
 from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig, Retriever
 from polyret.mine.presets import PRESETS
 from polyret.rerank.config import RerankConfig
@@ -196,16 +197,14 @@ class RerankParams(RerankConfig):
     )
 
 
-class EvaluateParams(_Strict):
-    """Evaluate every input run on ``split`` (:func:`polyret.report.summarize`): means per
-    language, recall curves and randomization tests against ``baseline`` (a label of the
-    ``runs`` input; default: the first)."""
+class EvaluateParams(EvaluationConfig):
+    """:class:`~polyret.evaluate.EvaluationConfig` of every input run on ``split``
+    (:func:`polyret.report.summarize`): means per language, recall curves and significance
+    tests against ``baseline`` (a label of the ``runs`` input; default: the first);
+    ``seed`` defaults to the config's seed."""
 
-    split: str = "test"
-    metrics: list[str] = Field(default_factory=lambda: ["ndcg@10", "recall@100"], min_length=1)
-    baseline: str | None = None
-    permutations: int = Field(default=10_000, ge=100)
-    seed: int | None = None
+    split: str = Field(default="test", description="The split whose queries are evaluated.")
+    seed: int | None = None  # type: ignore[assignment]
 
 
 # stages ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``summarize(runs, qrels, queries, metrics, baseline)``: the evaluation summary as plain data.
+"""``summarize(runs, qrels, queries, config)``: the evaluation summary as plain data.
 
 The pipeline's evaluate stage writes it as ``evaluation.json``; :func:`~polyret.report.
 write_report` renders it. Every number comes from :mod:`polyret.evaluate`
@@ -8,12 +8,13 @@ write_report` renders it. Every number comes from :mod:`polyret.evaluate`
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from polyret.errors import InvalidInputError
-from polyret.evaluate import RandomizationTest, compare, evaluate
+from polyret.evaluate import EvaluationConfig, compare, evaluate
 from polyret.evaluate.comparison import Comparison
 from polyret.types import Qrels, Queries, Run
 
@@ -23,9 +24,6 @@ FORMAT = 1
 RECALL_DEPTHS = (1, 2, 5, 10, 20, 50, 100)
 """The cutoffs of the recall@k curves."""
 
-ALPHA = 0.05
-"""Significance level of the ``significant`` flags."""
-
 _ALL = "all"
 
 
@@ -33,31 +31,24 @@ def summarize(
     runs: Mapping[str, Run | Mapping[str, Mapping[str, float]]],
     qrels: Qrels | Mapping[str, Mapping[str, int]],
     queries: Queries | Mapping[str, str] | None,
-    metrics: Sequence[str],
-    baseline: str,
-    *,
-    permutations: int = 10_000,
-    seed: int = 0,
+    config: EvaluationConfig,
 ) -> dict[str, Any]:
     """Means per language, recall@k curves and significance vs a baseline, as JSON-able data.
 
-    Significance is a paired randomization test over queries (``permutations`` sign flips,
-    seeded) with Holm's correction. ``significance`` holds the overall tests, corrected over
-    every (system, metric) pair; ``significance_by_lang`` holds the tests within each
-    language, corrected over every (language, system, metric) test of that comparison. In
-    both, ``p_value`` is the corrected p-value, ``p_raw`` the uncorrected one and
-    ``significant`` is ``p_value < 0.05``; a group with fewer than two queries has no test
-    (``p_value`` is ``None``, ``significant`` False).
+    Significance is ``config``'s paired test over queries (by default a randomization test,
+    ``permutations`` sign flips, seeded) with its correction (Holm's). ``significance`` holds
+    the overall tests, corrected over every (system, metric) pair; ``significance_by_lang``
+    holds the tests within each language, corrected over every (language, system, metric)
+    test of that comparison. In both, ``p_value`` is the corrected p-value, ``p_raw`` the
+    uncorrected one and ``significant`` is ``p_value < alpha``; a group with fewer than two
+    queries has no test (``p_value`` is ``None``, ``significant`` False).
 
     Args:
         runs: ``{system name: run}``; one or more.
         qrels: The judgments every system is evaluated on.
         queries: Query languages (:class:`~polyret.types.Queries` or ``{query_id: lang}``);
             ``None`` puts every query in ``"und"``.
-        metrics: Metric names, e.g. ``["ndcg@10", "recall@100"]``.
-        baseline: The system every other one is tested against.
-        permutations: Sign flips of the randomization test.
-        seed: Seed of the randomization test.
+        config: The metrics, the baseline (default: the first run) and the test.
 
     Returns:
         ``{"format", "metrics", "baseline", "languages", "test", "systems": {name: {"mean",
@@ -74,7 +65,8 @@ def summarize(
         >>> runs = {"bad": {q: {"bad": 2.0, "good": 1.0} for q in qrels},
         ...         "good": {q: {"good": 2.0, "bad": 1.0} for q in qrels}}
         >>> langs = {q: "sw" if i % 2 else "fi" for i, q in enumerate(qrels)}
-        >>> out = summarize(runs, qrels, langs, ["mrr@10"], baseline="bad")
+        >>> config = EvaluationConfig(metrics=["mrr@10"], baseline="bad")
+        >>> out = summarize(runs, qrels, langs, config)
         >>> out["systems"]["good"]["by_lang"]["sw"], out["significance"]["good"]["mrr@10"]["delta"]
         ({'mrr@10': 1.0}, 0.5)
         >>> out["recall_curve"]["bad"]["all"]["1"], out["recall_curve"]["bad"]["all"]["2"]
@@ -87,13 +79,14 @@ def summarize(
     """
     if not runs:
         raise InvalidInputError("summarize needs at least one run", field="runs")
+    baseline = config.baseline or next(iter(runs))
     if baseline not in runs:
         raise InvalidInputError(
             f"baseline {baseline!r} is not one of the runs: {list(runs)}", field="baseline"
         )
     qrels = Qrels.from_dict(qrels)
-    metric_list = list(metrics)
-    test = RandomizationTest(permutations=permutations, seed=seed)
+    metric_list = list(config.metrics)
+    test = config.significance_test()
     systems: dict[str, Any] = {}
     curves: dict[str, Any] = {}
     recall_names = [f"recall@{k}" for k in RECALL_DEPTHS]
@@ -113,10 +106,18 @@ def summarize(
     significance: dict[str, Any] = {}
     by_lang: dict[str, Any] = {}
     if len(runs) > 1:
-        overall = compare(runs, qrels, metric_list, baseline=baseline, test=test, queries=queries)
-        within = compare(
-            runs, qrels, metric_list, baseline=baseline, test=test, queries=queries, by="lang"
+        comparison = functools.partial(
+            compare,
+            runs,
+            qrels,
+            metric_list,
+            baseline=baseline,
+            test=test,
+            correction=config.correction,
+            alpha=config.alpha,
+            queries=queries,
         )
+        overall, within = comparison(), comparison(by="lang")
         for name in runs:
             if name == baseline:
                 continue
@@ -130,10 +131,10 @@ def summarize(
         "languages": languages,
         "test": {
             "name": test.name,
-            "permutations": permutations,
-            "seed": seed,
-            "correction": "holm",
-            "alpha": ALPHA,
+            "permutations": config.permutations,
+            "seed": config.seed,
+            "correction": config.correction,
+            "alpha": config.alpha,
         },
         "systems": systems,
         "recall_curve": curves,
