@@ -10,20 +10,29 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from polyret.datasets.subset import DatasetConfig
 from polyret.pipeline.context import StageContext
 from polyret.pipeline.schema import (
-    DatasetStage,
-    FilterStage,
-    GenerateStage,
-    MineStage,
-    TrainBiEncoderStage,
-    TrainCrossEncoderStage,
+    DatasetInput,
+    ExamplesInputs,
+    FilterParams,
+    GenerateParams,
+    MineInputs,
+    MineParams,
+    NoInputs,
+    StageBase,
+    TrainInputs,
 )
 
+if TYPE_CHECKING:  # torch: imported only by a config with a training stage
+    from polyret.pipeline.train_params import TrainBiEncoderParams, TrainCrossEncoderParams
 
-def run_dataset(stage: DatasetStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+
+def run_dataset(
+    stage: StageBase[NoInputs, DatasetConfig], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:func:`polyret.datasets.prepare` (a collection, optionally cut down) as a BEIR folder."""
     from polyret.datasets import prepare
     from polyret.io import write_beir
@@ -33,7 +42,9 @@ def run_dataset(stage: DatasetStage, ctx: StageContext, out: Path) -> dict[str, 
     return {"documents": len(data.corpus), "queries": {s: len(q) for s, q in data.qrels.items()}}
 
 
-def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_generate(
+    stage: StageBase[DatasetInput, GenerateParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:func:`polyret.curate.generate` over the corpus (resumable chunks, saved atomically)."""
     from polyret.curate import answers_cache
     from polyret.distributed import GeneratorSpec, generate
@@ -46,7 +57,9 @@ def run_generate(stage: GenerateStage, ctx: StageContext, out: Path) -> dict[str
     return {"examples": len(examples), "documents": len(corpus)}
 
 
-def run_filter(stage: FilterStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_filter(
+    stage: StageBase[ExamplesInputs, FilterParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:func:`polyret.curate.apply_filters`; the consistency filter gets the dataset's corpus."""
     from polyret.curate import apply_filters, filters_from
 
@@ -57,7 +70,9 @@ def run_filter(stage: FilterStage, ctx: StageContext, out: Path) -> dict[str, An
     return {"before": len(examples), "kept": len(kept)}
 
 
-def run_mine(stage: MineStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_mine(
+    stage: StageBase[MineInputs, MineParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:func:`polyret.mine.mine_negatives` from the ``index`` input or a named retriever."""
     from polyret.distributed import mine_negatives
 
@@ -81,27 +96,22 @@ def run_mine(stage: MineStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     return {"before": len(examples), "kept": len(mined)}
 
 
-def run_train_bi_encoder(
-    stage: TrainBiEncoderStage, ctx: StageContext, out: Path
+def run_train(
+    stage: StageBase[TrainInputs, TrainBiEncoderParams | TrainCrossEncoderParams],
+    ctx: StageContext,
+    out: Path,
 ) -> dict[str, Any]:
-    """:func:`polyret.train.train_bi_encoder`; the stage folder is the trained model."""
-    from polyret.train import train_bi_encoder
+    """:func:`polyret.train.train_bi_encoder` or :func:`~polyret.train.train_cross_encoder`,
+    as the params' trainer config says; the stage folder is the trained model."""
+    from polyret.train import CrossEncoderConfig, train_bi_encoder, train_cross_encoder
 
     p = stage.params
+    config = p.train_config(ctx.seed or 0)
     dev = ctx.dataset() if p.dev_eval else None
-    train_bi_encoder(ctx.training_set(), p.base, out, p.train_config(ctx.seed or 0), dev=dev)
-    return settle_model_folder(out)
-
-
-def run_train_cross_encoder(
-    stage: TrainCrossEncoderStage, ctx: StageContext, out: Path
-) -> dict[str, Any]:
-    """:func:`polyret.train.train_cross_encoder`; the stage folder is the trained model."""
-    from polyret.train import train_cross_encoder
-
-    p = stage.params
-    dev = ctx.dataset() if p.dev_eval else None
-    train_cross_encoder(ctx.training_set(), p.base, out, p.train_config(ctx.seed or 0), dev=dev)
+    if isinstance(config, CrossEncoderConfig):
+        train_cross_encoder(ctx.training_set(), p.base, out, config, dev=dev)
+    else:
+        train_bi_encoder(ctx.training_set(), p.base, out, config, dev=dev)
     return settle_model_folder(out)
 
 

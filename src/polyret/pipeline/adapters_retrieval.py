@@ -14,16 +14,25 @@ from polyret.io import atomic_write, write_trec_run
 from polyret.io.manifest import EVALUATION_FILE, write_encoder_spec
 from polyret.pipeline.context import RUN_FILE, StageContext
 from polyret.pipeline.schema import (
-    EvaluateStage,
-    FuseStage,
-    IndexBM25Stage,
-    IndexDenseStage,
-    RerankStage,
-    RetrieveStage,
+    DatasetInput,
+    EvaluateInputs,
+    EvaluateParams,
+    FuseInputs,
+    FuseParams,
+    IndexDenseInputs,
+    RerankInputs,
+    RerankParams,
+    RetrieveInputs,
+    RetrieveParams,
+    StageBase,
 )
+from polyret.retrieve.bm25 import BM25Config
+from polyret.retrieve.dense import DenseConfig
 
 
-def run_index_bm25(stage: IndexBM25Stage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_index_bm25(
+    stage: StageBase[DatasetInput, BM25Config], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:class:`polyret.retrieve.BM25` over the corpus, saved."""
     from polyret.distributed import index_bm25
     from polyret.retrieve import BM25
@@ -33,7 +42,9 @@ def run_index_bm25(stage: IndexBM25Stage, ctx: StageContext, out: Path) -> dict[
     return {"documents": bm25.num_documents}
 
 
-def run_index_dense(stage: IndexDenseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_index_dense(
+    stage: StageBase[IndexDenseInputs, DenseConfig], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:class:`polyret.retrieve.Dense` over the corpus with a named encoder or a trained one."""
     from polyret.distributed import EncoderSpec, index_dense
     from polyret.retrieve import Dense
@@ -49,7 +60,9 @@ def run_index_dense(stage: IndexDenseStage, ctx: StageContext, out: Path) -> dic
     return {"documents": dense.num_documents, "encoder": encoder.name}
 
 
-def run_retrieve(stage: RetrieveStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_retrieve(
+    stage: StageBase[RetrieveInputs, RetrieveParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:func:`polyret.retrieve.search` of the given splits' queries (one call): ``run.trec``."""
     from polyret.retrieve import search
 
@@ -60,7 +73,9 @@ def run_retrieve(stage: RetrieveStage, ctx: StageContext, out: Path) -> dict[str
     return {"queries": len(run)}
 
 
-def run_fuse(stage: FuseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_fuse(
+    stage: StageBase[FuseInputs, FuseParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:func:`polyret.retrieve.fuse`, or :func:`~polyret.retrieve.tune_fusion` on a split."""
     from polyret.retrieve import fuse, tune_fusion
 
@@ -96,7 +111,9 @@ def run_fuse(stage: FuseStage, ctx: StageContext, out: Path) -> dict[str, Any]:
     return info
 
 
-def run_rerank(stage: RerankStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_rerank(
+    stage: StageBase[RerankInputs, RerankParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """A registered reranker over the run's top ``k`` (optionally ensembled with the run)."""
     from polyret.distributed import RerankerSpec, rerank
     from polyret.rerank import EnsembleReranker
@@ -134,7 +151,9 @@ def run_rerank(stage: RerankStage, ctx: StageContext, out: Path) -> dict[str, An
     return info
 
 
-def run_evaluate(stage: EvaluateStage, ctx: StageContext, out: Path) -> dict[str, Any]:
+def run_evaluate(
+    stage: StageBase[EvaluateInputs, EvaluateParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
     """:func:`polyret.report.summarize` of every input run on a split: ``evaluation.json``."""
     from polyret.report import summarize
 

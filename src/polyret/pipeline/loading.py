@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from polyret.errors import InvalidInputError
 from polyret.pipeline import schema
-from polyret.pipeline.schema import PipelineConfig, StageBase
+from polyret.pipeline.schema import PipelineConfig, StageBase, params_model
 
 
 @dataclass(frozen=True)
@@ -221,25 +221,13 @@ def _check_types(data: dict[str, Any], issue: Any) -> set[int]:
     return bad
 
 
-def params_model(stage_type: str) -> type[BaseModel]:
-    """The class the pipeline validates a stage's ``params`` with (the training stages' classes
-    import torch: :mod:`polyret.pipeline.train_params` is imported only when asked for)."""
-    if stage_type in ("train-bi-encoder", "train-cross-encoder"):
-        from polyret.pipeline.train_params import PARAMS
-
-        return PARAMS[stage_type]
-    for model in schema.STAGE_MODELS:
-        if schema.stage_type(model) == stage_type:
-            return model.model_fields["params"].annotation  # type: ignore[return-value]
-    raise KeyError(stage_type)
-
-
 def _second_pass(config: PipelineConfig, issue: Any) -> PipelineConfig:
-    """Validate the training stages' params (their models import torch: only when used)."""
+    """Validate the params declared by import path (the training stages': their models import
+    torch, so only when used)."""
     stages: list[StageBase] = []
     for number, original in enumerate(config.stages):
         stage: StageBase = original
-        if stage.type in ("train-bi-encoder", "train-cross-encoder"):
+        if isinstance(stage.spec.params, str):
             try:
                 params = params_model(stage.type).model_validate(stage.params)
             except ValidationError as error:

@@ -12,25 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from polyret.pipeline.schema import STAGE_SPECS
 from polyret.registry import Registry
 
 StageAdapter = Callable[[Any, Any, Path], dict[str, Any]]
 
 stage_types: Registry[StageAdapter] = Registry(
-    "stage type",
-    {
-        "dataset": "polyret.pipeline.adapters_data:run_dataset",
-        "generate": "polyret.pipeline.adapters_data:run_generate",
-        "filter": "polyret.pipeline.adapters_data:run_filter",
-        "mine": "polyret.pipeline.adapters_data:run_mine",
-        "train-bi-encoder": "polyret.pipeline.adapters_data:run_train_bi_encoder",
-        "train-cross-encoder": "polyret.pipeline.adapters_data:run_train_cross_encoder",
-        "index-bm25": "polyret.pipeline.adapters_retrieval:run_index_bm25",
-        "index-dense": "polyret.pipeline.adapters_retrieval:run_index_dense",
-        "retrieve": "polyret.pipeline.adapters_retrieval:run_retrieve",
-        "fuse": "polyret.pipeline.adapters_retrieval:run_fuse",
-        "rerank": "polyret.pipeline.adapters_retrieval:run_rerank",
-        "evaluate": "polyret.pipeline.adapters_retrieval:run_evaluate",
-    },
+    "stage type", {spec.type: spec.adapter for spec in STAGE_SPECS.values()}
 )
-"""Adapters by stage type (the ``type`` of a config stage)."""
+"""Adapters by stage type (the ``type`` of a config stage), as :data:`STAGE_SPECS` names them."""

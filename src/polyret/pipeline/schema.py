@@ -11,19 +11,22 @@ A config is plain data (YAML or TOML)::
 
 Every stage has a unique ``name``, a ``type`` (the discriminator of the stage union),
 ``inputs`` (earlier stages' outputs by name, per role) and ``params``. Each stage type is
-a model here with its own ``inputs`` model; its ``params`` are the config class of the
-package that owns the stage (:class:`~polyret.retrieve.BM25Config`, ...), or a subclass that
-adds pipeline-only fields such as ``splits`` (:func:`polyret.pipeline.loading.params_model`
-names it). All are ``extra="forbid"``, so a typo'd key is an error naming its path.
+declared once, as a :class:`StageSpec` in :data:`STAGE_SPECS` (its inputs model, params
+model, output kind, accepted input kinds and adapter); the stage models, the ``Stage`` union
+and the adapter registry are built from that table. The ``params`` are the config class of
+the package that owns the stage (:class:`~polyret.retrieve.BM25Config`, ...), or a subclass
+that adds pipeline-only fields such as ``splits`` (:func:`params_model` names it). All are
+``extra="forbid"``, so a typo'd key is an error naming its path.
 Cross-stage rules (names exist and come earlier, the output kind fits the role, files exist,
 registry names) are checked by :func:`polyret.pipeline.load_config`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from polyret.curate.config import FilterConfig, GenerateConfig
 from polyret.datasets.subset import DatasetConfig
@@ -31,6 +34,7 @@ from polyret.distributed.backend import Backend
 from polyret.evaluate.config import EvaluationConfig
 from polyret.mine.config import DEFAULT_RETRIEVER, DEFAULT_STRATEGY, MiningConfig, Retriever
 from polyret.mine.presets import PRESETS
+from polyret.registry import import_target
 from polyret.rerank.config import RerankConfig
 from polyret.retrieve.bm25 import BM25Config
 from polyret.retrieve.dense import DenseConfig
@@ -208,20 +212,68 @@ class EvaluateParams(EvaluationConfig):
 
 
 # stages ----------------------------------------------------------------------------------------
-class StageBase(_Strict):
-    """What every stage has. Subclasses fix ``type``, ``inputs`` and ``params``.
+InputsT = TypeVar("InputsT", bound=BaseModel)
+ParamsT = TypeVar("ParamsT")
 
-    Class attributes: ``output`` is the kind of artifact the stage writes; ``accepts`` maps
-    each input role to the kinds it accepts.
+
+_Model = type[BaseModel]  # ``type`` names a field of StageSpec
+_Accepts = dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage type: the single declaration its model, its adapter and its checks read.
+
+    Attributes:
+        type: The stage type (the ``type`` of a config stage).
+        doc: What the stage does and writes.
+        inputs: Its inputs model; a default when every role is optional.
+        params: Its params model (a default when every field is optional), or the
+            ``"module:Class"`` of one validated in a second pass (the training stages:
+            a config without training never imports torch).
+        output: The kind of artifact it writes.
+        accepts: ``{input role: kinds}`` that each role accepts.
+        adapter: ``"module:function"`` that runs it (:data:`polyret.pipeline.stage_types`).
+    """
+
+    type: str
+    doc: str
+    inputs: _Model
+    params: _Model | str
+    output: str
+    accepts: _Accepts
+    adapter: str
+
+    @property
+    def model_name(self) -> str:
+        """``index-bm25`` → ``IndexBM25Stage``."""
+        words = [w.upper() if w == "bm25" else w.capitalize() for w in self.type.split("-")]
+        return "".join(words) + "Stage"
+
+
+class StageBase(_Strict, Generic[InputsT, ParamsT]):
+    """What every stage has; its model (:data:`STAGE_MODELS`) fixes ``type``, ``inputs`` and
+    ``params`` from its :class:`StageSpec`, the ``spec`` class attribute.
+
+    An adapter names what it reads as ``StageBase[FuseInputs, FuseParams]``.
     """
 
     name: str = Field(pattern=NAME_PATTERN, max_length=80)
     type: str
-    inputs: Any
-    params: Any
+    inputs: InputsT
+    params: ParamsT
 
-    output: ClassVar[str]
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {}
+    spec: ClassVar[StageSpec]
+
+    @property
+    def output(self) -> str:
+        """The kind of artifact the stage writes."""
+        return self.spec.output
+
+    @property
+    def accepts(self) -> dict[str, tuple[str, ...]]:
+        """``{input role: kinds}`` each role accepts."""
+        return self.spec.accepts
 
     def references(self) -> dict[str, list[str]]:
         """``{input role: [stage names]}`` for every role that is set."""
@@ -245,188 +297,170 @@ class StageBase(_Strict):
         return default if value is None else int(value)
 
 
-class DatasetStage(StageBase):
-    """Load a collection (and optionally cut it down); writes a BEIR folder."""
+_DATA: _Accepts = {"dataset": (DATASET,)}
+_EXAMPLES: _Accepts = {"examples": (TRAINING_SET,), **_DATA}
+_RUNS: _Accepts = {"runs": (RUN,), **_DATA}
+_ADAPTERS_DATA = "polyret.pipeline.adapters_data"
+_ADAPTERS_RETRIEVAL = "polyret.pipeline.adapters_retrieval"
 
-    type: Literal["dataset"]
-    inputs: NoInputs = NoInputs()
-    params: DatasetConfig
-    output: ClassVar[str] = DATASET
-
-
-class GenerateStage(StageBase):
-    """Generate (query, positive) examples from the corpus; writes a training-set folder."""
-
-    type: Literal["generate"]
-    inputs: DatasetInput = DatasetInput()
-    params: GenerateParams
-    output: ClassVar[str] = TRAINING_SET
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": (DATASET,)}
-
-
-class FilterStage(StageBase):
-    """Drop bad examples; writes a training-set folder with the funnel."""
-
-    type: Literal["filter"]
-    inputs: ExamplesInputs
-    params: FilterParams
-    output: ClassVar[str] = TRAINING_SET
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
-        "examples": (TRAINING_SET,),
-        "dataset": (DATASET,),
-    }
-
-
-class MineStage(StageBase):
-    """Mine hard negatives; writes a training-set folder."""
-
-    type: Literal["mine"]
-    inputs: MineInputs
-    params: MineParams = MineParams()
-    output: ClassVar[str] = TRAINING_SET
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
-        "examples": (TRAINING_SET,),
-        "dataset": (DATASET,),
-        "index": (INDEX,),
-    }
-
-
-class TrainBiEncoderStage(StageBase):
-    """Fine-tune a bi-encoder; the stage folder is the sentence-transformers model.
-
-    ``params`` are validated against :class:`~polyret.pipeline.train_params.
-    TrainBiEncoderParams` in a second pass, so a config without training never imports
-    torch.
-    """
-
-    type: Literal["train-bi-encoder"]
-    inputs: TrainInputs
-    params: Any = Field(default_factory=dict)
-    output: ClassVar[str] = BI_ENCODER
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
-        "examples": (TRAINING_SET,),
-        "dataset": (DATASET,),
-    }
-
-
-class TrainCrossEncoderStage(StageBase):
-    """Train a cross-encoder; the stage folder is the sentence-transformers model (params
-    validated in a second pass, as for ``train-bi-encoder``)."""
-
-    type: Literal["train-cross-encoder"]
-    inputs: TrainInputs
-    params: Any = Field(default_factory=dict)
-    output: ClassVar[str] = CROSS_ENCODER
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
-        "examples": (TRAINING_SET,),
-        "dataset": (DATASET,),
-    }
-
-
-class IndexBM25Stage(StageBase):
-    """Build a BM25 index of the corpus; the stage folder is the index."""
-
-    type: Literal["index-bm25"]
-    inputs: DatasetInput = DatasetInput()
-    params: BM25Config = BM25Config()
-    output: ClassVar[str] = INDEX
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"dataset": (DATASET,)}
-
-
-class IndexDenseStage(StageBase):
-    """Encode the corpus into a FAISS index; the stage folder is the index."""
-
-    type: Literal["index-dense"]
-    inputs: IndexDenseInputs = IndexDenseInputs()
-    params: DenseConfig = DenseConfig()
-    output: ClassVar[str] = INDEX
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
-        "dataset": (DATASET,),
-        "encoder": (BI_ENCODER,),
-    }
-
-
-class RetrieveStage(StageBase):
-    """Search an index with a split's queries; writes ``run.trec``."""
-
-    type: Literal["retrieve"]
-    inputs: RetrieveInputs
-    params: RetrieveParams = RetrieveParams()
-    output: ClassVar[str] = RUN
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"index": (INDEX,), "dataset": (DATASET,)}
-
-
-class FuseStage(StageBase):
-    """Fuse runs (optionally tuned on a split); writes ``run.trec`` and ``fusion.json``."""
-
-    type: Literal["fuse"]
-    inputs: FuseInputs
-    params: FuseParams = FuseParams()
-    output: ClassVar[str] = RUN
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"runs": (RUN,), "dataset": (DATASET,)}
-
-
-class RerankStage(StageBase):
-    """Rerank a run; writes ``run.trec`` (and ``ensemble.json`` with ``ensemble``)."""
-
-    type: Literal["rerank"]
-    inputs: RerankInputs
-    params: RerankParams = RerankParams()
-    output: ClassVar[str] = RUN
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {
-        "run": (RUN,),
-        "dataset": (DATASET,),
-        "model": (BI_ENCODER, CROSS_ENCODER),
-    }
+STAGE_SPECS: dict[str, StageSpec] = {
+    spec.type: spec
+    for spec in (
+        StageSpec(
+            "dataset",
+            "Load a collection (and optionally cut it down); writes a BEIR folder.",
+            NoInputs,
+            DatasetConfig,
+            DATASET,
+            {},
+            f"{_ADAPTERS_DATA}:run_dataset",
+        ),
+        StageSpec(
+            "generate",
+            "Generate (query, positive) examples from the corpus; writes a training-set folder.",
+            DatasetInput,
+            GenerateParams,
+            TRAINING_SET,
+            _DATA,
+            f"{_ADAPTERS_DATA}:run_generate",
+        ),
+        StageSpec(
+            "filter",
+            "Drop bad examples; writes a training-set folder with the funnel.",
+            ExamplesInputs,
+            FilterParams,
+            TRAINING_SET,
+            _EXAMPLES,
+            f"{_ADAPTERS_DATA}:run_filter",
+        ),
+        StageSpec(
+            "mine",
+            "Mine hard negatives; writes a training-set folder.",
+            MineInputs,
+            MineParams,
+            TRAINING_SET,
+            {**_EXAMPLES, "index": (INDEX,)},
+            f"{_ADAPTERS_DATA}:run_mine",
+        ),
+        StageSpec(
+            "train-bi-encoder",
+            "Fine-tune a bi-encoder; the stage folder is the sentence-transformers model.",
+            TrainInputs,
+            "polyret.pipeline.train_params:TrainBiEncoderParams",
+            BI_ENCODER,
+            _EXAMPLES,
+            f"{_ADAPTERS_DATA}:run_train",
+        ),
+        StageSpec(
+            "train-cross-encoder",
+            "Train a cross-encoder; the stage folder is the sentence-transformers model.",
+            TrainInputs,
+            "polyret.pipeline.train_params:TrainCrossEncoderParams",
+            CROSS_ENCODER,
+            _EXAMPLES,
+            f"{_ADAPTERS_DATA}:run_train",
+        ),
+        StageSpec(
+            "index-bm25",
+            "Build a BM25 index of the corpus; the stage folder is the index.",
+            DatasetInput,
+            BM25Config,
+            INDEX,
+            _DATA,
+            f"{_ADAPTERS_RETRIEVAL}:run_index_bm25",
+        ),
+        StageSpec(
+            "index-dense",
+            "Encode the corpus into a FAISS index; the stage folder is the index.",
+            IndexDenseInputs,
+            DenseConfig,
+            INDEX,
+            {**_DATA, "encoder": (BI_ENCODER,)},
+            f"{_ADAPTERS_RETRIEVAL}:run_index_dense",
+        ),
+        StageSpec(
+            "retrieve",
+            "Search an index with a split's queries; writes ``run.trec``.",
+            RetrieveInputs,
+            RetrieveParams,
+            RUN,
+            {"index": (INDEX,), **_DATA},
+            f"{_ADAPTERS_RETRIEVAL}:run_retrieve",
+        ),
+        StageSpec(
+            "fuse",
+            "Fuse runs (optionally tuned on a split); writes ``run.trec`` and ``fusion.json``.",
+            FuseInputs,
+            FuseParams,
+            RUN,
+            _RUNS,
+            f"{_ADAPTERS_RETRIEVAL}:run_fuse",
+        ),
+        StageSpec(
+            "rerank",
+            "Rerank a run; writes ``run.trec`` (and ``ensemble.json`` with ``ensemble``).",
+            RerankInputs,
+            RerankParams,
+            RUN,
+            {"run": (RUN,), **_DATA, "model": (BI_ENCODER, CROSS_ENCODER)},
+            f"{_ADAPTERS_RETRIEVAL}:run_rerank",
+        ),
+        StageSpec(
+            "evaluate",
+            "Evaluate runs against the qrels of a split; writes ``evaluation.json``.",
+            EvaluateInputs,
+            EvaluateParams,
+            EVALUATION,
+            _RUNS,
+            f"{_ADAPTERS_RETRIEVAL}:run_evaluate",
+        ),
+    )
+}
+"""Every built-in stage type, in the order they are listed (and documented)."""
 
 
-class EvaluateStage(StageBase):
-    """Evaluate runs against the qrels of a split; writes ``evaluation.json``."""
+def _field(model: type[BaseModel] | str) -> tuple[Any, Any]:
+    """``(annotation, default)``: a default instance when every field of ``model`` has a
+    default; a lazily validated model's raw params (a dict, default empty)."""
+    if isinstance(model, str):
+        return Any, Field(default_factory=dict)
+    optional = not any(info.is_required() for info in model.model_fields.values())
+    return model, model() if optional else ...
 
-    type: Literal["evaluate"]
-    inputs: EvaluateInputs
-    params: EvaluateParams = EvaluateParams()
-    output: ClassVar[str] = EVALUATION
-    accepts: ClassVar[dict[str, tuple[str, ...]]] = {"runs": (RUN,), "dataset": (DATASET,)}
+
+def _stage_model(spec: StageSpec) -> type[StageBase[Any, Any]]:
+    inputs, params = _field(spec.inputs), _field(spec.params)
+    tag: Any = Literal[spec.type]  # a Literal built at run time: the discriminator value
+    model = create_model(
+        spec.model_name,
+        __base__=StageBase[inputs[0], params[0]],  # type: ignore[valid-type]
+        __doc__=spec.doc,
+        __module__=__name__,
+        type=(tag, ...),
+        inputs=inputs,
+        params=params,
+    )
+    model.spec = spec
+    return model
 
 
-STAGE_MODELS: tuple[type[StageBase], ...] = (
-    DatasetStage,
-    GenerateStage,
-    FilterStage,
-    MineStage,
-    TrainBiEncoderStage,
-    TrainCrossEncoderStage,
-    IndexBM25Stage,
-    IndexDenseStage,
-    RetrieveStage,
-    FuseStage,
-    RerankStage,
-    EvaluateStage,
+STAGE_MODELS: tuple[type[StageBase[Any, Any]], ...] = tuple(
+    _stage_model(spec) for spec in STAGE_SPECS.values()
 )
-"""Every built-in stage model; its ``type`` literal is the registered stage type."""
+"""Every built-in stage model (``DatasetStage``, ..., ``EvaluateStage``), built from
+:data:`STAGE_SPECS`; its ``type`` literal is the registered stage type."""
 
-Stage = Annotated[
-    DatasetStage
-    | GenerateStage
-    | FilterStage
-    | MineStage
-    | TrainBiEncoderStage
-    | TrainCrossEncoderStage
-    | IndexBM25Stage
-    | IndexDenseStage
-    | RetrieveStage
-    | FuseStage
-    | RerankStage
-    | EvaluateStage,
-    Field(discriminator="type"),
-]
+if TYPE_CHECKING:  # the union is built at run time; a type checker sees its base
+    Stage = StageBase[Any, Any]
+else:
+    Stage = Annotated[Union[STAGE_MODELS], Field(discriminator="type")]  # noqa: UP007
 
 
-def stage_type(model: type[StageBase]) -> str:
-    """The ``type`` literal of a stage model."""
-    annotation = model.model_fields["type"].annotation
-    return str(annotation.__args__[0])  # type: ignore[union-attr]
+def params_model(stage_type: str) -> type[BaseModel]:
+    """The class a stage's ``params`` are validated with (the training stages' classes import
+    torch: their module is imported only when asked for)."""
+    params = STAGE_SPECS[stage_type].params
+    return import_target(params) if isinstance(params, str) else params
 
 
 class PipelineConfig(_Strict):

@@ -6,8 +6,6 @@ and sentence-transformers: only a config with a training stage loads this module
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.train.config import BiEncoderConfig, CrossEncoderConfig
 
@@ -44,10 +42,3 @@ class TrainCrossEncoderParams(CrossEncoderConfig):
     def train_config(self, seed: int) -> CrossEncoderConfig:
         """The trainer's config with the effective seed."""
         return CrossEncoderConfig(**self.model_dump(exclude=_EXTRA), seed=seed)
-
-
-PARAMS: dict[str, type[BaseModel]] = {
-    "train-bi-encoder": TrainBiEncoderParams,
-    "train-cross-encoder": TrainCrossEncoderParams,
-}
-"""The params model of each training stage type."""
