@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from polyret.pipeline.context import StageContext
 from polyret.pipeline.schema import (
@@ -21,6 +22,9 @@ from polyret.pipeline.schema import (
     TrainBiEncoderStage,
     TrainCrossEncoderStage,
 )
+
+if TYPE_CHECKING:
+    from polyret.pipeline.train_params import TrainBiEncoderParams, TrainCrossEncoderParams
 
 
 def run_dataset(stage: DatasetStage, ctx: StageContext, out: Path) -> dict[str, Any]:
@@ -87,10 +91,7 @@ def run_train_bi_encoder(
     """:func:`polyret.train.train_bi_encoder`; the stage folder is the trained model."""
     from polyret.train import train_bi_encoder
 
-    p = stage.params
-    dev = ctx.dataset() if p.dev_eval else None
-    train_bi_encoder(ctx.training_set(), p.base, out, p.train_config(ctx.seed or 0), dev=dev)
-    return settle_model_folder(out)
+    return _train(train_bi_encoder, stage.params, ctx, out)
 
 
 def run_train_cross_encoder(
@@ -99,9 +100,19 @@ def run_train_cross_encoder(
     """:func:`polyret.train.train_cross_encoder`; the stage folder is the trained model."""
     from polyret.train import train_cross_encoder
 
-    p = stage.params
-    dev = ctx.dataset() if p.dev_eval else None
-    train_cross_encoder(ctx.training_set(), p.base, out, p.train_config(ctx.seed or 0), dev=dev)
+    return _train(train_cross_encoder, stage.params, ctx, out)
+
+
+def _train(
+    trainer: Callable[..., Path],
+    params: TrainBiEncoderParams | TrainCrossEncoderParams,
+    ctx: StageContext,
+    out: Path,
+) -> dict[str, Any]:
+    """Run ``trainer`` on the stage's training set (and dev split with ``dev_eval``) into
+    ``out``, then settle the model folder."""
+    dev = ctx.dataset() if params.dev_eval else None
+    trainer(ctx.training_set(), params.base, out, params.train_config(ctx.seed or 0), dev=dev)
     return settle_model_folder(out)
 
 
