@@ -61,11 +61,10 @@ def mine_command(
     config: MiningConfig,
 ) -> None:
     """Mine hard negatives for every example and write the training set."""
+    from polyret.datasets import corpus_from, load
     from polyret.distributed import mine_negatives
 
     refuse_existing(out, overwrite)
-    from polyret.datasets import corpus_from, load
-
     if split is not None:
         dataset = load(training_set)
         queries, qrels = dataset.split(split)
