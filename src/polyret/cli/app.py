@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,7 +12,7 @@ from typer.core import TyperGroup
 
 from polyret.cli.options import config_options
 from polyret.distributed.backend import Backend
-from polyret.errors import PolyretError
+from polyret.errors import OutputExistsError, PolyretError
 
 #: The order ``polyret --help`` lists the commands in, the order of the work: data →
 #: index/search → fuse/rerank/evaluate → curate/mine/train → run/report/serve.
@@ -67,6 +68,22 @@ backend_options = config_options(
 )
 """``--backend``/``--address``/``--workers`` of every command that runs a heavy stage: they
 build the command's ``backend: Backend`` parameter (the pipeline's ``backend:`` section)."""
+
+OverwriteOption = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
+"""``--overwrite/--no-overwrite`` of every command that writes a folder or file."""
+
+TrainingSetOut = Annotated[Path, typer.Option("--out", "-o", help="Training-set folder to write.")]
+"""``--out`` of the commands that write a training set (generate, mine)."""
+
+
+def refuse_existing(out: Path, overwrite: bool) -> None:
+    """Fail before the work, not after it, when ``out`` exists and ``--overwrite`` is off.
+
+    Raises:
+        OutputExistsError: ``out`` exists.
+    """
+    if out.exists() and not overwrite:
+        raise OutputExistsError(out)
 
 
 @app.callback()

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from polyret.cli.app import app, backend_options, console
+from polyret.cli.app import (
+    OverwriteOption,
+    TrainingSetOut,
+    app,
+    backend_options,
+    console,
+    refuse_existing,
+)
 from polyret.cli.options import config_options
 from polyret.curate import (
     DEFAULT_FILTERS,
@@ -24,7 +31,7 @@ from polyret.curate import (
 from polyret.curate.summary import funnel_table
 from polyret.datasets import corpus_from
 from polyret.distributed.backend import Backend
-from polyret.errors import InvalidInputError, OutputExistsError
+from polyret.errors import InvalidInputError
 from polyret.types import TrainingSet
 
 
@@ -62,8 +69,8 @@ def parse_options(pairs: list[str] | None, prefix: str = "") -> dict[str, Any]:
     names={"method": "--method -m", "llm_model": "--model", "langs": "--docs-lang"},
 )
 def generate_command(
-    corpus: str = typer.Argument(..., help="corpus.jsonl, .parquet, BEIR folder or name."),
-    out: Path = typer.Option(..., "--out", "-o", help="Training-set folder to write."),
+    corpus: Annotated[str, typer.Argument(help="corpus.jsonl, .parquet, BEIR folder or name.")],
+    out: TrainingSetOut,
     query_langs: str = typer.Option(
         None, "--langs", help="Target query languages, e.g. 'de,sw' (LLM methods)."
     ),
@@ -71,7 +78,7 @@ def generate_command(
     concurrency: int = typer.Option(4, help="LLM requests in flight."),
     api_key_env: str = typer.Option("OPENAI_API_KEY", help="Env variable with the API key."),
     cache: Path = typer.Option(None, help="LLM answer cache (default: in $POLYRET_CACHE)."),
-    overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
+    overwrite: OverwriteOption = False,
     *,
     backend: Backend,
     config: GenerateConfig,
@@ -80,8 +87,7 @@ def generate_command(
     from polyret.distributed import GeneratorSpec
     from polyret.distributed import generate as generate_on
 
-    if out.exists() and not overwrite:
-        raise OutputExistsError(out)
+    refuse_existing(out, overwrite)
     options = {**config.options, **parse_options(option)}
     if query_langs:
         options["langs"] = [lang.strip() for lang in query_langs.split(",") if lang.strip()]
@@ -118,13 +124,12 @@ def filter_command(
     option: list[str] = typer.Option(
         None, "--option", "-O", help="Filter option FILTER.KEY=VALUE, e.g. dedup.threshold=0.8."
     ),
-    overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
+    overwrite: OverwriteOption = False,
     *,
     config: FilterConfig,
 ) -> None:
     """Drop bad training examples; prints what each filter dropped, per language."""
-    if out.exists() and not overwrite:
-        raise OutputExistsError(out)
+    refuse_existing(out, overwrite)
     names = [name.strip() for name in steps.split(",") if name.strip()]
     specs = [FilterSpec(name=name, options=parse_options(option, f"{name}.")) for name in names]
     chosen = FilterConfig(filters=specs) if specs else config

@@ -8,10 +8,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from polyret.cli.app import app, console
+from polyret.cli.app import OverwriteOption, app, console, refuse_existing
 from polyret.cli.options import config_options
 from polyret.datasets import DatasetConfig, list_datasets, load, prepare
-from polyret.errors import OutputExistsError
 from polyret.io import write_beir
 
 datasets_app = typer.Typer(help="List, describe and export collections.", no_args_is_help=True)
@@ -61,13 +60,12 @@ def stats_command(
 @config_options(DatasetConfig, arguments=("source",))
 def export_command(
     out: Path = typer.Option(..., "--out", "-o", help="BEIR folder to write."),
-    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+    overwrite: OverwriteOption = False,
     *,
     config: DatasetConfig,
 ) -> None:
     """Write a collection, optionally cut down, as a BEIR folder (the pipeline's dataset stage)."""
-    if out.exists() and not overwrite:
-        raise OutputExistsError(out)
+    refuse_existing(out, overwrite)
     data = prepare(config)
     write_beir(data, out, overwrite=overwrite)
     console.print(f"{data.name}: {len(data.corpus)} documents, {len(data.queries)} queries → {out}")

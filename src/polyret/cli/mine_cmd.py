@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from polyret.cli.app import app, backend_options, console
+from polyret.cli.app import (
+    OverwriteOption,
+    TrainingSetOut,
+    app,
+    backend_options,
+    console,
+    refuse_existing,
+)
 from polyret.cli.options import config_options
 from polyret.distributed.backend import Backend
-from polyret.errors import OutputExistsError
 from polyret.mine import (
     DEFAULT_RETRIEVER,
     DEFAULT_STRATEGY,
@@ -27,12 +33,14 @@ from polyret.types import TrainingSet
     MiningConfig, exclude=("short",), panel="Rules (default: the strategy's)", show_default=False
 )
 def mine_command(
-    training_set: str = typer.Argument(
-        ...,
-        help="Training-set folder, .parquet or .jsonl; with --split, a collection (name or "
-        "BEIR folder) whose judged queries become (query, positive) pairs.",
-    ),
-    out: Path = typer.Option(..., "--out", "-o", help="Training-set folder to write."),
+    training_set: Annotated[
+        str,
+        typer.Argument(
+            help="Training-set folder, .parquet or .jsonl; with --split, a collection (name or "
+            "BEIR folder) whose judged queries become (query, positive) pairs.",
+        ),
+    ],
+    out: TrainingSetOut,
     corpus: str = typer.Option(
         None, help="Corpus to mine from (default with --split: the collection's)."
     ),
@@ -47,18 +55,16 @@ def mine_command(
         False, help="Keep rows with fewer negatives than asked (default: drop them)."
     ),
     split: str = typer.Option(None, help="Make pairs from this split of a collection."),
-    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+    overwrite: OverwriteOption = False,
     *,
     backend: Backend,
     config: MiningConfig,
 ) -> None:
     """Mine hard negatives for every example and write the training set."""
+    from polyret.datasets import corpus_from, load
     from polyret.distributed import mine_negatives
 
-    if out.exists() and not overwrite:
-        raise OutputExistsError(out)
-    from polyret.datasets import corpus_from, load
-
+    refuse_existing(out, overwrite)
     if split is not None:
         dataset = load(training_set)
         queries, qrels = dataset.split(split)

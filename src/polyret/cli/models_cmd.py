@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from polyret.cli.app import app, console
+from polyret.cli.app import OverwriteOption, app, console
 from polyret.models import list_models, model_info
 from polyret.registry import import_target
 
@@ -56,7 +56,7 @@ def export_command(
         + ").",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write."),
-    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Export a packaged model as a standard sentence-transformers / transformers folder."""
     info = model_info(name)  # unknown names fail with the valid ones listed

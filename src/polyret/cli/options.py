@@ -16,6 +16,7 @@ our error type.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -309,3 +310,51 @@ def build_config(
         flag = (flags or {}).get(field, option_name("", field)) or field.upper()
         reason = f"bad config: {config_error(config, error).reason}"
         raise InvalidInputError(reason, path=file, field=flag.split()[0].split("/")[0]) from None
+
+
+G = TypeVar("G")
+
+
+def option_group(group: type[G], *, param: str) -> Callable[[F], F]:
+    """Expose the fields of a keyword-only dataclass as options of the decorated command,
+    in place of its keyword-only parameter ``param``, and hand the command one ``group``
+    instance.
+
+    For options that several commands share but that are not a stage's config (where the
+    data comes from, where the result goes): each field is declared once, as
+    ``Annotated[type, typer.Option(...)]`` with its default, instead of once per command.
+    """
+    hints = typing.get_type_hints(group, include_extras=True)
+    names = [field.name for field in dataclasses.fields(group)]  # type: ignore[arg-type]
+    added = [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=hints[field.name],
+            default=inspect.Parameter.empty
+            if field.default is dataclasses.MISSING
+            else field.default,
+        )
+        for field in dataclasses.fields(group)  # type: ignore[arg-type]
+    ]
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        clash = set(names) & set(signature.parameters)
+        if clash:
+            raise TypeError(f"{command.__name__}: parameters {sorted(clash)} exist already")
+        params = []
+        for p in signature.parameters.values():
+            params.extend(added if p.name == param else [p])
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs[param] = group(**{name: kwargs.pop(name) for name in names})
+            return command(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        kept = {k: v for k, v in command.__annotations__.items() if k != param}
+        wrapper.__annotations__ = kept | {p.name: p.annotation for p in added}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import typer
 
-from polyret.cli.app import app, backend_options, console
+from polyret.cli.app import OverwriteOption, app, backend_options, console, refuse_existing
 from polyret.cli.options import config_options
 from polyret.datasets import corpus_from, queries_from
 from polyret.distributed.backend import Backend
 from polyret.encode import DEFAULT_ENCODER, Embeddings, load_encoder
-from polyret.errors import OutputExistsError
 from polyret.io import write_trec_run
 from polyret.retrieve import (
     BM25,
@@ -46,7 +45,7 @@ def index(
         None, help="Build a dense index with this encoder (name or folder) instead of BM25."
     ),
     processes: int = typer.Option(1, help="BM25: processes for text analysis."),
-    overwrite: bool = typer.Option(False, help="Replace an existing index folder."),
+    overwrite: OverwriteOption = False,
     *,
     bm25: BM25Config,
     dense_config: DenseConfig,
@@ -55,8 +54,7 @@ def index(
     """Build a language-aware BM25 index, or a dense (FAISS) index with --dense."""
     from polyret.distributed import EncoderSpec, index_bm25, index_dense
 
-    if out.exists() and not overwrite:  # fail before the work, not after it
-        raise OutputExistsError(out)
+    refuse_existing(out, overwrite)
     documents = corpus_from(corpus)
     if dense is not None:
         retriever: BM25 | Dense = Dense(dense, dense_config)
@@ -110,11 +108,10 @@ def encode(
     kind: str = typer.Option("documents", help="documents (passage prefix) or queries."),
     dim: int = typer.Option(None, help="Matryoshka: keep the first DIM dimensions."),
     precision: str = typer.Option("float32", help="float32 or int8."),
-    overwrite: bool = typer.Option(False, help="Replace an existing folder."),
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Encode documents or queries into a memory-mappable ``embeddings.npy``."""
-    if out.exists() and not overwrite:
-        raise OutputExistsError(out)
+    refuse_existing(out, overwrite)
     options = {"precision": precision} | ({"dim": dim} if dim else {})
     encoder = load_encoder(model, **options)
     records: Corpus | Queries

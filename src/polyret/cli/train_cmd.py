@@ -8,15 +8,16 @@ sentence-transformers) is imported only when a command runs and ``polyret --help
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
 
-from polyret.cli.app import app, console
+from polyret.cli.app import OverwriteOption, app, console
 from polyret.cli.options import build_config as config_from
-from polyret.cli.options import config_options
+from polyret.cli.options import config_options, option_group
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.train.config import BiEncoderConfig, CrossEncoderConfig, DistillConfig
@@ -28,16 +29,61 @@ train_app = typer.Typer(
 )
 app.add_typer(train_app, name="train")
 
-DATA = typer.Option(
-    ..., "--data", help="Training-set folder (polyret generate/mine), .parquet or .jsonl."
-)
-BASE = typer.Option(DEFAULT_MODEL, "--base", help="Packaged model name, model folder or hub id.")
-OUT = typer.Option(..., "--out", "-o", help="Folder of the trained model.")
-DEV = typer.Option(None, "--dev", help="Collection name or BEIR folder evaluated during training.")
-DEV_SPLIT = typer.Option("dev", "--dev-split", help="Split of --dev to evaluate.")
-CONFIG = typer.Option(None, "--config", help="JSON file of config fields (options override it).")
-RESUME = typer.Option(False, "--resume", help="Continue from the last checkpoint in --out.")
-OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing --out.")
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder of the trained model.")]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainRun:
+    """The options every ``polyret train`` command shares: the rows, the base model, the
+    output folder and the dev collection (the trainer's settings are its config)."""
+
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="Training-set folder (polyret generate/mine), .parquet or .jsonl."
+        ),
+    ]
+    base: Annotated[
+        str, typer.Option("--base", help="Packaged model name, model folder or hub id.")
+    ] = DEFAULT_MODEL
+    out: OutOption
+    dev: Annotated[
+        str | None,
+        typer.Option("--dev", help="Collection name or BEIR folder evaluated during training."),
+    ] = None
+    dev_split: Annotated[str, typer.Option("--dev-split", help="Split of --dev to evaluate.")] = (
+        "dev"
+    )
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="JSON file of config fields (options override it)."),
+    ] = None
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the last checkpoint in --out.")
+    ] = False
+    overwrite: OverwriteOption = False
+
+    def train(self, trainer: Callable[..., Path], settings: BaseModel, **options: Any) -> Path:
+        """Load the training set (and dev collection) and run ``trainer`` with progress bars."""
+        from polyret.types import TrainingSet
+
+        dev = None
+        if self.dev is not None:
+            from polyret.datasets import load
+
+            dev = load(self.dev)
+        return trainer(
+            TrainingSet.load(self.data),
+            self.base,
+            self.out,
+            settings.model_copy(update={"show_progress": True}),
+            dev=dev,
+            dev_split=self.dev_split,
+            resume=self.resume,
+            overwrite=self.overwrite,
+            **options,
+        )
+
 
 FLAGS = {
     "max_steps": "--steps",
@@ -69,99 +115,56 @@ def build_config(cls: type[BaseModel], file: Path | None, **options: Any) -> Any
     return config_from(cls, options, file)
 
 
-def _run(
-    train: Callable[..., Path], config: BaseModel, data: Path, dev: str | None, **options: Any
-) -> Path:
-    """Load the training set (and dev collection) and train with progress bars."""
-    from polyret.types import TrainingSet
-
-    dev_data = None
-    if dev is not None:
-        from polyret.datasets import load
-
-        dev_data = load(dev)
-    settings = config.model_copy(update={"show_progress": True})
-    return train(TrainingSet.load(data), config=settings, dev=dev_data, **options)
-
-
 @train_app.command("bi-encoder")
 @trainer_options(BiEncoderConfig)
-def bi_encoder_command(
-    data: Path = DATA,
-    base: str = BASE,
-    out: Path = OUT,
-    dev: str = DEV,
-    dev_split: str = DEV_SPLIT,
-    config: Path = CONFIG,
-    resume: bool = RESUME,
-    overwrite: bool = OVERWRITE,
-    *,
-    settings: BiEncoderConfig,
-) -> None:
+@option_group(TrainRun, param="run")
+def bi_encoder_command(*, run: TrainRun, settings: BiEncoderConfig) -> None:
     """Fine-tune a bi-encoder (InfoNCE, in-batch + hard negatives)."""
     from polyret.train import train_bi_encoder
 
-    options = {"base": base, "out": out, "dev_split": dev_split, "resume": resume}
-    folder = _run(train_bi_encoder, settings, data, dev, overwrite=overwrite, **options)
-    console.print(f"trained bi-encoder → {folder}")
+    console.print(f"trained bi-encoder → {run.train(train_bi_encoder, settings)}")
 
 
 @train_app.command("cross-encoder")
 @trainer_options(CrossEncoderConfig)
-def cross_encoder_command(
-    data: Path = DATA,
-    base: str = BASE,
-    out: Path = OUT,
-    dev: str = DEV,
-    dev_split: str = DEV_SPLIT,
-    config: Path = CONFIG,
-    resume: bool = RESUME,
-    overwrite: bool = OVERWRITE,
-    *,
-    settings: CrossEncoderConfig,
-) -> None:
+@option_group(TrainRun, param="run")
+def cross_encoder_command(*, run: TrainRun, settings: CrossEncoderConfig) -> None:
     """Train a cross-encoder (fresh head on an encoder) from rows with mined negatives."""
     from polyret.train import train_cross_encoder
 
-    options = {"base": base, "out": out, "dev_split": dev_split, "resume": resume}
-    folder = _run(train_cross_encoder, settings, data, dev, overwrite=overwrite, **options)
-    console.print(f"trained cross-encoder → {folder}")
+    console.print(f"trained cross-encoder → {run.train(train_cross_encoder, settings)}")
 
 
 @train_app.command("distill")
 @trainer_options(DistillConfig)
+@option_group(TrainRun, param="run")
 def distill_command(
-    data: Path = DATA,
-    base: str = BASE,
-    out: Path = OUT,
-    teacher: str = typer.Option(
-        None, "--teacher", help="Cross-encoder folder scoring the rows (else use their scores)."
-    ),
-    dev: str = DEV,
-    dev_split: str = DEV_SPLIT,
-    config: Path = CONFIG,
-    resume: bool = RESUME,
-    overwrite: bool = OVERWRITE,
     *,
+    run: TrainRun,
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            "--teacher", help="Cross-encoder folder scoring the rows (else use their scores)."
+        ),
+    ] = None,
     settings: DistillConfig,
 ) -> None:
     """Distill a cross-encoder's scores into a bi-encoder (margin-MSE or KL)."""
     from polyret.train import distill_bi_encoder
 
-    options = {"base": base, "out": out, "dev_split": dev_split, "teacher": teacher}
-    folder = _run(
-        distill_bi_encoder, settings, data, dev, resume=resume, overwrite=overwrite, **options
-    )
+    folder = run.train(distill_bi_encoder, settings, teacher=teacher)
     console.print(f"distilled bi-encoder → {folder}")
 
 
 @app.command("merge")
 def merge_command(
-    models: list[Path] = typer.Argument(..., help="Model folders with the same architecture."),
-    out: Path = OUT,
-    weights: str = typer.Option(None, "--weights", help="Comma-separated, e.g. 0.7,0.3."),
-    method: str = typer.Option("average", "--method", help="average or slerp."),
-    overwrite: bool = OVERWRITE,
+    models: Annotated[list[Path], typer.Argument(help="Model folders with the same architecture.")],
+    out: OutOption,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Comma-separated, e.g. 0.7,0.3.")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="average or slerp.")] = "average",
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Merge checkpoints: weighted average (model soup) or SLERP."""
     from polyret.train import merge_checkpoints
