@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from polyret.errors import InvalidInputError
+from polyret.config import Config
 
 DEFAULT_STRATEGY = "nv-retriever"
 """The strategy of :func:`~polyret.mine.mine`, :func:`~polyret.mine.mine_negatives`,
@@ -27,7 +27,7 @@ Sampling = Literal["top", "random"]
 ShortRows = Literal["drop", "keep"]
 
 
-class MiningConfig(BaseModel):
+class MiningConfig(Config):
     """What makes a candidate a negative, and how negatives are picked.
 
     The rules compose; a candidate (a document of the query's ranked list, within the
@@ -93,8 +93,6 @@ class MiningConfig(BaseModel):
         MiningConfig(num_negatives=15, depth=None, min_rank=50, max_rank=100, ...)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     num_negatives: int = Field(default=7, ge=1, description="Negatives per row.")
     depth: int | None = Field(
         default=None, ge=1, description="Only the run's top N documents are candidates."
@@ -153,17 +151,6 @@ class MiningConfig(BaseModel):
         default="drop", description="Rows left with fewer negatives: drop or keep them."
     )
     seed: int = Field(default=0, description="Seed of the random sampling.")
-
-    def __init__(self, **data: Any) -> None:
-        # direct construction (the Python API) raises polyret's error naming the field; a
-        # model that nests this one as a field resets __init__ to BaseModel's (pydantic calls
-        # a custom __init__ while validating it, which would lose the field's key path)
-        try:
-            super().__init__(**data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or None
-            raise InvalidInputError(first["msg"], field=field) from None
 
     @model_validator(mode="after")
     def _check_ranges(self) -> MiningConfig:

@@ -149,8 +149,6 @@ class MineParams(MiningConfig):
     ``retriever``, top ``k``; ``seed`` defaults to the config's seed.
     """
 
-    __init__ = BaseModel.__init__  # validated as a field: keep pydantic's key paths
-
     strategy: str = Field(default=DEFAULT_STRATEGY, description="A registered strategy.")
     retriever: Retriever = Field(
         default=DEFAULT_RETRIEVER, description="Retrieves the candidates (without an index)."
