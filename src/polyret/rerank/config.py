@@ -5,22 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from polyret.config import Config
 from polyret.errors import InvalidInputError
 from polyret.rerank.base import Reranker
 from polyret.rerank.registry import DEFAULT_RERANKER, FAMILIES, load_reranker, rerankers
 
 
-class RerankConfig(BaseModel):
+class RerankConfig(Config):
     """A registered reranker over a run's top ``k``, optionally ensembled with the run.
 
     Example:
         >>> RerankConfig(reranker="cross-encoder", k=20).k
         20
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     reranker: str = Field(
         default=DEFAULT_RERANKER, description="A registered reranker (polyret.rerank.rerankers)."

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from polyret.config import Config
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(Config):
     """What every trainer shares: schedule, checkpoints, dev evaluation, seeds.
 
     Args:
@@ -44,8 +46,6 @@ class TrainConfig(BaseModel):
         threads: torch CPU threads (``None``: torch's default).
         show_progress: Progress bars.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     epochs: float = Field(default=1.0, gt=0)
     max_steps: int = -1
@@ -177,7 +177,7 @@ class DistillConfig(TrainConfig):
     passage_prefix: str | None = None
 
 
-class RefreshConfig(BaseModel):
+class RefreshConfig(Config):
     """ANCE-style rounds: train, re-encode the corpus, re-mine negatives, train on.
 
     Args:
@@ -190,8 +190,6 @@ class RefreshConfig(BaseModel):
         skip_top: Ranks ``1..skip_top`` are never drawn (likely false negatives).
         seed: Seed of the re-miner's draws.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     rounds: int = Field(default=2, ge=1)
     steps_per_round: int = Field(default=100, ge=1)
