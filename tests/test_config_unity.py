@@ -16,6 +16,11 @@ from polyret.pipeline.schema import STAGE_MODELS
 
 # stage type: (config class, Python API callable + its config parameter, CLI command + parameter)
 STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
+    "adapt": (
+        "polyret.adapt.config:AdaptConfig",
+        ("polyret.adapt:adapt", "config"),
+        ("polyret.cli.adapt_cmd:adapt_command", "settings"),
+    ),
     "dataset": (
         "polyret.datasets.subset:DatasetConfig",
         ("polyret.datasets.subset:prepare", "config"),

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("rerank",),
     ("datasets", "mine", "curate"),
     ("train", "report", "distributed"),
+    ("adapt",),
     ("pipeline",),
     ("serve",),
     # the package root (``polyret/__init__.py``) only re-exports, so ``import polyret``

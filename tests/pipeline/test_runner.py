@@ -13,7 +13,7 @@ import polyret
 from polyret.cli import app
 from polyret.errors import UnknownNameError
 from polyret.io import read_beir, read_trec_run
-from polyret.pipeline import load_config, run_pipeline
+from polyret.pipeline import ConfigError, load_config, run_pipeline
 from polyret.pipeline.keys import stage_keys
 from polyret.types import TrainingSet
 from tests.pipeline.conftest import small_config, write_yaml
@@ -171,3 +171,57 @@ def test_cross_encoder_trained_in_the_run_reranks(tmp_path, tiny_model):  # noqa
     bm25 = read_trec_run(result.stage("bm25").path / "run.trec").select(list(judged))
     assert set(judged) == set(bm25) and judged.num_entries == bm25.num_entries
     assert "judged" in result.evaluations()["evaluation"]["systems"]
+
+
+def test_adapt_stage_feeds_an_index_and_says_what_it_chose(tmp_path, tiny_model):  # noqa: F811
+    """adapt's folder (the encoder to use) is an encoder input of index-dense; its dev check
+    and its training rows are in the folder, and a second run reuses the stage."""
+    config = small_config()
+    evaluation = config["stages"].pop()
+    config["stages"] += [
+        {
+            "name": "adapted",
+            "type": "adapt",
+            "inputs": {"index": "bm25-index"},
+            "params": {
+                "base": str(tiny_model),
+                "generate": [{"method": "crop", "limit": 80}],
+                "train": {"max_steps": 3, "batch_size": 8, "learning_rate": 1e-3},
+                "check": {"min_gain": -1.0},
+            },
+        },
+        {"name": "adapted-index", "type": "index-dense", "inputs": {"encoder": "adapted"}},
+        {
+            "name": "adapted-run",
+            "type": "retrieve",
+            "inputs": {"index": "adapted-index"},
+            "params": {"splits": ["test"], "k": 50},
+        },
+    ]
+    evaluation["inputs"]["runs"]["adapted"] = "adapted-run"
+    config["stages"].append(evaluation)
+    result = run_pipeline(load_config(config), tmp_path / "run", report=False)
+    folder = result.stage("adapted").path
+    summary = json.loads((folder / "adaptation.json").read_text())
+    assert summary["adopted"] is True and summary["check"]["split"] == "dev"
+    assert summary["examples"] == len(TrainingSet.load(folder / "training-set")) <= 80
+    assert summary["config"]["seed"] == 0 and summary["config"]["train"]["max_steps"] == 3
+    assert "adapted" in result.evaluations()["evaluation"]["systems"]
+    again = run_pipeline(load_config(config), tmp_path / "run", report=False)
+    assert again.stage("adapted").reused
+
+
+def test_adapt_stage_errors_name_their_key(tmp_path):
+    config = small_config()
+    config["stages"].insert(
+        2,
+        {
+            "name": "adapted",
+            "type": "adapt",
+            "params": {"generate": [{"method": "crops"}], "check": {"split": "heldout"}},
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    text = str(caught.value)
+    assert "stages[2].params.generate[0].method" in text and "unknown split 'heldout'" in text

@@ -6,6 +6,7 @@ assembles them.
 
 # Importing a command module registers its commands on the app.
 from polyret.cli import (  # noqa: F401
+    adapt_cmd,
     curate_cmd,
     datasets_cmd,
     demo_cmd,

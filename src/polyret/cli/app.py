@@ -32,6 +32,7 @@ COMMAND_ORDER = (
     "mine",
     "train",
     "merge",
+    "adapt",
     "run",
     "report",
     "serve",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from polyret.datasets.subset import DatasetConfig
 from polyret.pipeline.context import StageContext
 from polyret.pipeline.schema import (
+    AdaptInputs,
     DatasetInput,
     ExamplesInputs,
     FilterParams,
@@ -27,7 +28,11 @@ from polyret.pipeline.schema import (
 )
 
 if TYPE_CHECKING:  # torch: imported only by a config with a training stage
-    from polyret.pipeline.train_params import TrainBiEncoderParams, TrainCrossEncoderParams
+    from polyret.pipeline.train_params import (
+        AdaptParams,
+        TrainBiEncoderParams,
+        TrainCrossEncoderParams,
+    )
 
 
 def run_dataset(
@@ -113,6 +118,24 @@ def run_train(
     else:
         train_bi_encoder(ctx.training_set(), p.base, out, config, dev=dev)
     return settle_model_folder(out)
+
+
+def run_adapt(
+    stage: StageBase[AdaptInputs, AdaptParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
+    """:func:`polyret.adapt.adapt` of the dataset's corpus (negatives from the ``index``
+    input when given); the stage folder is the encoder to use."""
+    from polyret.adapt import AdaptConfig, adapt
+
+    config = AdaptConfig(**stage.params.model_dump(exclude={"seed"}), seed=ctx.seed or 0)
+    retriever = ctx.index() if ctx.has("index") else None
+    result = adapt(ctx.dataset(), out, config, retriever=retriever, overwrite=True)
+    return {
+        "adopted": result.adopted,
+        "examples": result.examples,
+        "check": None if result.check is None else result.check.to_dict(),
+        **settle_model_folder(out),
+    }
 
 
 _TRAINING_TIME = re.compile(r"^### Training Time\n(?:(?!#).*\n)*", re.MULTILINE)

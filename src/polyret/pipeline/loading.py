@@ -245,7 +245,7 @@ def _needs_dataset(stage: StageBase) -> bool:
     p = stage.params
     if stage.type in ("generate", "mine", "index-bm25", "index-dense", "retrieve", "rerank"):
         return True
-    if stage.type == "evaluate":
+    if stage.type in ("evaluate", "adapt"):
         return True
     if stage.type == "fuse":
         return p.tune_split is not None
@@ -349,6 +349,16 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
         _known(miners, p.strategy, (*here, "strategy"), issue)
     elif stage.type in ("train-bi-encoder", "train-cross-encoder"):
         update["base"] = _model_ref(p.base, base_dir, (*here, "base"), issue, "base model")
+    elif stage.type == "adapt":
+        from polyret.curate.registry import filters, generators
+
+        update["base"] = _model_ref(p.base, base_dir, (*here, "base"), issue, "base model")
+        for n, method in enumerate(p.generate):
+            _known(generators, method.method, (*here, "generate", n, "method"), issue)
+        for n, spec in enumerate(p.filters.filters):
+            _known(filters, spec.name, (*here, "filters", "filters", n, "name"), issue)
+        if p.check is not None:
+            _check_metrics(p.check.metric, (*here, "check", "metric"), issue)
     elif stage.type == "index-dense":
         given = "encoder" in p.model_fields_set
         if given and stage.inputs.encoder is not None:
@@ -476,6 +486,8 @@ def _check_splits(
             wanted.append(((*at, "params", "tune_split"), p.tune_split))
     elif stage.type == "evaluate":
         wanted = [((*at, "params", "split"), p.split)]
+    elif stage.type == "adapt" and p.check is not None:
+        wanted = [((*at, "params", "check", "split"), p.check.split)]
     for loc, split in wanted:
         if split not in known:
             issue(loc, f"unknown split {split!r}; the dataset has {', '.join(known)}")

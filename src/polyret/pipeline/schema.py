@@ -89,6 +89,14 @@ class TrainInputs(_Strict):
     dataset: str | None = None
 
 
+class AdaptInputs(_Strict):
+    """The collection (its corpus is adapted to, its dev split judges), and optionally the
+    index the negatives are mined from (default: the recipe's ``mining.retriever``)."""
+
+    dataset: str | None = None
+    index: str | None = None
+
+
 class IndexDenseInputs(_Strict):
     """The collection, and optionally a trained bi-encoder to encode it with."""
 
@@ -357,6 +365,16 @@ STAGE_SPECS: dict[str, StageSpec] = {
             CROSS_ENCODER,
             _EXAMPLES,
             f"{_ADAPTERS_DATA}:run_train",
+        ),
+        StageSpec(
+            "adapt",
+            "Adapt an encoder to the corpus without labels, checked on dev; the stage folder "
+            "is the encoder to use (the adapted one, or the base when dev says it is worse).",
+            AdaptInputs,
+            "polyret.pipeline.train_params:AdaptParams",
+            BI_ENCODER,
+            {**_DATA, "index": (INDEX,)},
+            f"{_ADAPTERS_DATA}:run_adapt",
         ),
         StageSpec(
             "index-bm25",

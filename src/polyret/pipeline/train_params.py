@@ -6,6 +6,7 @@ and sentence-transformers: only a config with a training stage loads this module
 
 from __future__ import annotations
 
+from polyret.adapt.config import AdaptConfig
 from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.train.config import BiEncoderConfig, CrossEncoderConfig
 
@@ -42,3 +43,9 @@ class TrainCrossEncoderParams(CrossEncoderConfig):
     def train_config(self, seed: int) -> CrossEncoderConfig:
         """The trainer's config with the effective seed."""
         return CrossEncoderConfig(**self.model_dump(exclude=_EXTRA), seed=seed)
+
+
+class AdaptParams(AdaptConfig):
+    """:class:`~polyret.adapt.AdaptConfig` fields; ``seed`` defaults to the config's seed."""
+
+    seed: int | None = None  # type: ignore[assignment]

@@ -1,0 +1,86 @@
+"""The dev check of an adaptation: does the adapted encoder retrieve better than its base?"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from polyret.adapt.config import DevCheck
+from polyret.evaluate import evaluate, randomization_test
+from polyret.types import Dataset
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Dev scores of the base and the adapted encoder, and the decision.
+
+    Attributes:
+        metric: The metric compared (``ndcg@10``).
+        split: The split whose questions were retrieved.
+        queries: How many questions.
+        base: The base encoder's mean.
+        adapted: The adapted encoder's mean.
+        p_value: Paired randomization test of the two (per question).
+        by_lang: ``{lang: {"base": mean, "adapted": mean}}``.
+        keep_adapted: Whether the adapted encoder replaces the base one.
+    """
+
+    metric: str
+    split: str
+    queries: int
+    base: float
+    adapted: float
+    p_value: float
+    by_lang: dict[str, dict[str, float]]
+    keep_adapted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def dev_check(
+    base: str | os.PathLike[str],
+    adapted: str | os.PathLike[str],
+    data: Dataset,
+    check: DevCheck,
+    *,
+    encoder_options: dict[str, Any] | None = None,
+) -> CheckResult:
+    """Retrieve ``check.split``'s questions over the whole corpus with both encoders (the
+    int8 path :func:`polyret.encode.load_encoder` gives each) and compare ``check.metric``.
+
+    Raises:
+        InvalidInputError: the dataset has no such split, or no judged question in it.
+    """
+    from polyret.encode import load_encoder
+    from polyret.retrieve import Dense
+
+    queries, qrels = data.split(check.split)
+    reports = {}
+    for name, ref in (("base", base), ("adapted", adapted)):
+        dense = Dense(load_encoder(str(ref), **dict(encoder_options or {}))).index(data.corpus)
+        run = dense.search(queries, k=check.k)
+        reports[name] = evaluate(run, qrels, [check.metric], queries=queries)
+    before, after = reports["base"], reports["adapted"]
+    metric = before.metrics[0]
+    gain = after.mean[metric] - before.mean[metric]
+    position = {query: row for row, query in enumerate(after.query_ids.tolist())}
+    rows = [position[query] for query in before.query_ids.tolist()]
+    p_value = float(randomization_test(after.scores[rows, 0], before.scores[:, 0]))
+    keep = gain > check.min_gain and (check.max_p is None or p_value <= check.max_p)
+    by_lang = {
+        lang: {"base": before.by_lang[lang][metric], "adapted": after.by_lang[lang][metric]}
+        for lang in before.languages
+    }
+    return CheckResult(
+        metric,
+        check.split,
+        int(before.num_queries["all"]),
+        before.mean[metric],
+        after.mean[metric],
+        p_value,
+        by_lang,
+        keep,
+    )
