@@ -18,6 +18,7 @@ from polyret.io.atomic import atomic_directory, atomic_write
 from polyret.mine import MiningConfig, mine_negatives
 from polyret.mine.negatives import RetrieverSpec
 from polyret.models.resolve import resolve_model
+from polyret.train.settle import settle_model_folder
 from polyret.types import Corpus, Dataset, TrainingSet
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def adapt(
     if not (candidate / META_FILE).is_file():
         train_config = config.train.model_copy(update={"seed": config.seed})
         train_bi_encoder(rows, config.base, candidate, train_config, resume=True)
+        settle_model_folder(candidate)  # its int8 export is reused once it is ``out``
     check = None
     if config.check is not None:
         assert isinstance(data, Dataset)
@@ -113,8 +115,12 @@ def adapt(
         )
     adopted = check is None or check.keep_adapted
     with atomic_directory(out, overwrite=overwrite) as tmp:
-        chosen = candidate if adopted else Path(resolve_model(config.base).ref)
-        link_tree(chosen, tmp, skip=frozenset({"checkpoints"}))
+        if adopted:
+            for path in candidate.iterdir():
+                if path.name != "checkpoints":
+                    os.replace(path, tmp / path.name)
+        else:
+            shutil.copytree(Path(resolve_model(config.base).ref), tmp, dirs_exist_ok=True)
         shutil.copytree(work / TRAINING_SET_DIR, tmp / TRAINING_SET_DIR)
         summary: dict[str, Any] = {
             "adopted": adopted,
@@ -151,17 +157,3 @@ def training_rows(
     log.info("adapt: %d pairs, %d after filters, %d mined", len(pairs), len(kept), len(mined))
     mined.save(folder, overwrite=True)
     return mined
-
-
-def link_tree(source: Path, target: Path, *, skip: frozenset[str] = frozenset()) -> None:
-    """Hard-link (copy across file systems) every file of ``source`` into ``target``."""
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if relative.parts[0] in skip or not path.is_file():
-            continue
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, destination)
-        except OSError:
-            shutil.copy2(path, destination)
