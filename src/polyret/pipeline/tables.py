@@ -7,9 +7,14 @@ from typing import Any
 
 from rich.table import Table
 
+MARKERS = {True: "▲", False: "▼"}
+"""Significantly better / worse than the baseline (the evaluation's corrected test)."""
+
 
 def systems_table(evaluation: Mapping[str, Any], metric: str, title: str = "") -> Table:
-    """One metric of an ``evaluation.json`` (:func:`polyret.report.summarize`) as a table.
+    """One metric of an ``evaluation.json`` (:func:`polyret.report.summarize`) as a table;
+    a value significantly above (below) the baseline's is marked ▲ (▼), and the caption
+    names the baseline and the test.
 
     Example:
         >>> evaluation = {"systems": {
@@ -19,7 +24,15 @@ def systems_table(evaluation: Mapping[str, Any], metric: str, title: str = "") -
         2
     """
     systems: Mapping[str, Any] = evaluation["systems"]
-    table = Table(title=title)
+    tests = evaluation.get("test") or {}
+    caption = None
+    if evaluation.get("significance"):
+        caption = (
+            f"▲/▼ significantly better/worse than {evaluation['baseline']} "
+            f"({tests.get('name', 'paired')} test, {tests.get('correction', 'no')} correction, "
+            f"p < {tests.get('alpha', 0.05)})"
+        )
+    table = Table(title=title, caption=caption)
     table.add_column("lang")
     table.add_column("queries", justify="right")
     for name in systems:
@@ -28,9 +41,22 @@ def systems_table(evaluation: Mapping[str, Any], metric: str, title: str = "") -
     groups = [*first["by_lang"], "all"]
     for group in groups:
         cells = []
-        for system in systems.values():
+        for name, system in systems.items():
             means = system["mean"] if group == "all" else system["by_lang"].get(group, {})
-            cells.append(f"{means[metric]:.4f}" if metric in means else "-")
+            cell = f"{means[metric]:.4f}" if metric in means else "-"
+            cells.append(cell + _marker(evaluation, name, group, metric))
         count = str(first["num_queries"].get(group, 0))
         table.add_row(group, count, *cells, end_section=len(groups) > 1 and group == groups[-2])
     return table
+
+
+def _marker(evaluation: Mapping[str, Any], system: str, group: str, metric: str) -> str:
+    """``▲``/``▼`` when ``system`` differs significantly from the baseline in ``group``."""
+    if group == "all":
+        tests = evaluation.get("significance", {}).get(system, {})
+    else:
+        tests = evaluation.get("significance_by_lang", {}).get(system, {}).get(group, {})
+    test = tests.get(metric)
+    if not test or not test.get("significant"):
+        return " "
+    return MARKERS[test["delta"] > 0]
