@@ -48,10 +48,10 @@ nav a{color:var(--accent);text-decoration:none}nav a:hover{text-decoration:under
 .scroll{overflow-x:auto;margin:8px 0 4px}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;min-width:50%}
 caption{text-align:left;padding:2px 0 6px;caption-side:top}
-th,td{padding:4px 8px;border-bottom:1px solid var(--line);white-space:nowrap}
+th,td{padding:4px 8px;border-bottom:1px solid var(--line)}
 thead th{background:var(--panel);text-align:left;font-weight:600;vertical-align:bottom;
-border-bottom:2px solid var(--line);white-space:normal;overflow-wrap:break-word}
-td.num,th.num{text-align:right}
+border-bottom:2px solid var(--line);overflow-wrap:break-word}
+td.num,th.num{text-align:right}td.num{white-space:nowrap}
 tbody th{text-align:left;font-weight:600}
 tbody tr:nth-child(even){background:color-mix(in srgb,var(--panel) 60%,transparent)}
 tr.total td,tr.total th{border-top:2px solid var(--line)}
@@ -68,7 +68,9 @@ figure.hbar>svg{max-width:640px}
 figure.small{margin:6px 0}figure.small figcaption{font-weight:600;color:var(--fg)}
 svg text{fill:currentColor;font-size:12px}
 svg .tick{fill:var(--muted)}svg .axis-label{font-size:12px;fill:var(--muted)}
-svg .value{font-size:11px;fill:var(--muted)}svg .sig.up{fill:var(--up)}svg .sig.down{fill:var(--down)}svg .axis-note{font-size:11px;fill:var(--down)}
+svg .value{font-size:11px;fill:var(--muted)}
+svg .sig.up{fill:var(--up)}svg .sig.down{fill:var(--down)}
+svg .axis-note{font-size:11px;fill:var(--down)}
 svg .axis-break{stroke:var(--down);stroke-width:1.5}
 svg .grid{stroke:var(--line);stroke-width:1}svg .axis{stroke:var(--muted);stroke-width:1}
 ul.legend{list-style:none;display:flex;flex-wrap:wrap;gap:4px 14px;padding:0;margin:4px 0;

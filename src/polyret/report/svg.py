@@ -187,15 +187,17 @@ HEADROOM = 0.25
 (so the smallest bar is still a visible bar, not a sliver)."""
 
 
-def bar_axis(values: Sequence[float], *, top: float | None = None, zero: bool = False) -> list[float]:
+def bar_axis(
+    values: Sequence[float], *, top: float | None = None, zero: bool = False
+) -> list[float]:
     """The ticks of a bar chart's value axis; ``ticks[0] > 0`` means the axis is cut.
 
     The axis starts at 0, so bar lengths are proportional to the values, when ``zero`` is
     set, when a value is negative, or when the values span widely (smallest ≤
     :data:`CUT_RATIO` × largest). Otherwise the differences would be a few pixels on top of
-    long equal-looking bars (0.79 and 0.85 look alike from 0), so the axis starts at a round
-    tick below ``smallest − HEADROOM × (largest − smallest)`` (at least 5 % of the largest
-    below it when all values are equal); the chart then marks the cut.
+    long equal-looking bars (0.79 and 0.85 look alike from 0), so the axis starts at the
+    round tick at or below ``smallest − max(HEADROOM × (largest − smallest), 0.05 ×
+    largest)``: the smallest bar stays a visible bar. The chart then marks the cut.
 
     Args:
         values: The values drawn (non-finite ones are ignored).
@@ -204,7 +206,7 @@ def bar_axis(values: Sequence[float], *, top: float | None = None, zero: bool = 
 
     Example:
         >>> bar_axis([0.79, 0.85])
-        [0.76, 0.78, 0.8, 0.82, 0.84, 0.86]
+        [0.7, 0.75, 0.8, 0.85]
         >>> bar_axis([0.2, 0.85])
         [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     """
@@ -291,7 +293,9 @@ def grouped_bars(
                 f"<title>{escape(name)} · {escape(group)}: {value:.4f}{escape(mark)}</title></rect>"
             )
             if labelled:
-                parts.append(_bar_label(x0 + si * bar + bar / 2, y, f"{value:.{digits}f}", mark, size))
+                parts.append(
+                    _bar_label(x0 + si * bar + bar / 2, y, f"{value:.{digits}f}", mark, size)
+                )
         cx = frame.left + gi * slot + slot / 2
         parts.append(
             f'<text class="tick" x="{cx:.1f}" y="{bottom + 16}" '
@@ -303,7 +307,9 @@ def grouped_bars(
     return _figure("".join(parts), caption, legend(names), kind="bars")
 
 
-def _room_above(frame: Frame, rooms: Sequence[tuple[float, float]], low: float, high: float) -> Frame:
+def _room_above(
+    frame: Frame, rooms: Sequence[tuple[float, float]], low: float, high: float
+) -> Frame:
     """``frame`` with a top margin so that each ``(value, room)`` bar has ``room`` units free
     above it (its printed value) inside the viewBox."""
     span = frame.height - frame.bottom  # the plot's bottom edge, fixed
