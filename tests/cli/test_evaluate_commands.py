@@ -92,8 +92,9 @@ def test_compare(files):
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["baseline"] == "b.run" and data["systems"] == ["b.run", "a.run"]
-    row = next(r for r in data["rows"] if r["system"] == "a.run")
+    # systems are labelled by file stem; --baseline still accepts the file name
+    assert data["baseline"] == "b" and data["systems"] == ["b", "a"]
+    row = next(r for r in data["rows"] if r["system"] == "a")
     assert row["delta"] == pytest.approx((1 / 2 + 1 + 0) / 3 - 1)
 
 
@@ -117,4 +118,77 @@ def test_compare_table_by_lang(files):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "fr" in result.output and "b.run" in result.output
+    assert "fr" in result.output
+    rows = [line.split("│") for line in result.output.splitlines() if "│ de " in line]
+    assert [row[2].strip() for row in rows] == ["a", "b"]  # labelled by file stem
+
+
+def _stage_runs(files):
+    """The two runs as a pipeline writes them: ``stages/<name>-<key12>/run.trec``."""
+    paths = []
+    for name, source, key in (
+        ("bm25", "a.run", "1a2b3c4d5e6f"),
+        ("hybrid", "b.run", "0123456789ab"),
+    ):
+        folder = files / "exp" / "stages" / f"{name}-{key}"
+        folder.mkdir(parents=True)
+        paths.append(folder / "run.trec")
+        paths[-1].write_text((files / source).read_text())
+    return paths
+
+
+def _compare_json(files, *runs, extra=()):
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            *map(str, runs),
+            *("--qrels", str(files / "qrels.tsv"), "-m", "mrr@10", "--test", "t-test"),
+            *("--format", "json", *extra),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_compare_labels_stage_runs_by_stage_name(files):
+    bm25, hybrid = _stage_runs(files)
+    data = _compare_json(files, bm25, hybrid)
+    assert data["systems"] == ["bm25", "hybrid"]
+    row = next(r for r in data["rows"] if r["system"] == "hybrid")
+    assert row["delta"] == pytest.approx(1 - (1 / 2 + 1 + 0) / 3)
+    # the baseline may be named by its label or by the path given
+    assert _compare_json(files, bm25, hybrid, extra=["-b", "hybrid"])["baseline"] == "hybrid"
+    assert _compare_json(files, bm25, hybrid, extra=["-b", str(hybrid)])["baseline"] == "hybrid"
+
+
+def test_compare_takes_explicit_labels(files):
+    bm25, hybrid = _stage_runs(files)
+    data = _compare_json(files, f"base={bm25}", f"adapted hybrid={hybrid}", files / "a.run")
+    assert data["systems"] == ["base", "adapted hybrid", "a"]
+
+
+def test_compare_refuses_a_missing_run_and_a_repeated_label(files):
+    missing = runner.invoke(
+        app,
+        [
+            "compare",
+            f"x={files / 'nope.run'}",
+            str(files / "a.run"),
+            "--qrels",
+            str(files / "qrels.tsv"),
+        ],
+    )
+    assert missing.exit_code == 2 and "nope.run" in missing.output and "RUNS" in missing.output
+    repeated = runner.invoke(
+        app,
+        [
+            "compare",
+            f"x={files / 'a.run'}",
+            f"x={files / 'b.run'}",
+            "--qrels",
+            str(files / "qrels.tsv"),
+        ],
+    )
+    assert isinstance(repeated.exception, InvalidInputError)
+    assert "labelled ['x']" in str(repeated.exception)

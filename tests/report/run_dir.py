@@ -169,3 +169,30 @@ def build_run_dir(
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return root
+
+
+def many_systems(retrieval: tuple[dict[str, Run], Queries, Qrels]) -> dict[str, Run]:
+    """Eight systems with long names, as a comparison of adapted variants has: the three
+    retrieval runs and five more fusions of BM25 and Dense."""
+    runs = retrieval[0]
+    pair = [runs["bm25"], runs["dense-hashing"]]
+    more = {
+        f"hybrid-interpolation-{w}": fuse(pair, "interpolation", weights=[w, 1 - w])
+        for w in (0.7, 0.8, 0.9, 0.95)
+    }
+    return {**runs, **more, "reranked-cross-encoder": fuse(pair, "rrf", weights=[0.85, 0.15])}
+
+
+def build_evaluation_dir(
+    root: Path, runs: dict[str, Run], retrieval: tuple[dict[str, Run], Queries, Qrels]
+) -> Path:
+    """A run directory holding only an evaluate stage over ``runs`` (baseline: the first)."""
+    _, queries, qrels = retrieval
+    stage = stage_entry("evaluate", "evaluate", list(runs), 1.5, False)
+    (root / stage["dir"]).mkdir(parents=True)
+    config = EvaluationConfig(metrics=METRICS, baseline=next(iter(runs)), permutations=500)
+    summary = summarize(runs, qrels, queries, config)
+    (root / stage["dir"] / "evaluation.json").write_text(json.dumps(summary))
+    manifest = {"format": 1, "name": "many-systems", "config": {}, "stages": [stage]}
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return root

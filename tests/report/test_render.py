@@ -8,6 +8,7 @@ chromium``).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -91,3 +92,44 @@ def test_report_fits_a_phone_screen(run_dir, tmp_path):
     pixels = np.asarray(image)
     for half in (pixels[:, :195], pixels[:, 195:]):
         assert len(np.unique(half.reshape(-1, 3), axis=0)) > 20
+
+
+# Appended to a copy of the page (the report itself has no scripts): the layout facts that
+# a screenshot cannot state, written into <body> attributes for --dump-dom.
+PROBE = (
+    "<script>const b=document.body.dataset;"
+    "b.scrolling=[...document.querySelectorAll('.scroll')]"
+    ".filter(d=>d.scrollWidth>d.clientWidth+1).length;"
+    "b.tables=document.querySelectorAll('.scroll').length;"
+    "b.width=document.documentElement.clientWidth;</script></body>"
+)
+
+
+def layout(html: Path, width: int, profile: Path) -> dict[str, int]:
+    """The probe's numbers for ``html`` laid out ``width`` CSS pixels wide."""
+    probed = html.with_name("probed.html")
+    probed.write_text(html.read_text(encoding="utf-8").replace("</body>", PROBE), "utf-8")
+    command = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        f"--window-size={width},1600",
+        "--dump-dom",
+        probed.resolve().as_uri(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+    found = re.search(r"<body ([^>]*)>", done.stdout)
+    assert found, f"no DOM (exit {done.returncode}): {done.stderr[-2000:]}"
+    return {k: int(v) for k, v in re.findall(r'data-(\w+)="(\d+)"', found.group(1))}
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_eight_systems_tables_fit_a_desktop_screen(wide_run_dir, tmp_path, width):
+    html, _ = write_report(wide_run_dir, tmp_path)
+    facts = layout(html, width, tmp_path / "profile")
+    assert facts["width"] > width - 40  # laid out at that width (less a scrollbar)
+    assert facts["tables"] == 1 + 3 + 1 + 1 + 1  # overall, per metric, recall, tests, timings
+    assert facts["scrolling"] == 0, "a table is cut off behind a horizontal scrollbar"

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from polyret.cli.app import app, console
 from polyret.cli.options import config_options
-from polyret.evaluate import EvaluationConfig, compare, evaluate
+from polyret.evaluate import EvaluationConfig, compare, evaluate, run_labels
 from polyret.io import atomic_write, read_qrels, read_queries, read_trec_run
 
 _METRICS = {"metrics": "--metrics -m"}
@@ -99,7 +99,13 @@ def evaluate_command(
 @config_options(EvaluationConfig, names=_METRICS | {"baseline": "--baseline -b"})
 def compare_command(
     runs: Annotated[
-        list[Path], typer.Argument(help="Two or more TREC run files.", exists=True, dir_okay=False)
+        list[str],
+        typer.Argument(
+            help="Two or more TREC run files, each PATH or LABEL=PATH. Unlabelled runs are "
+            "named by their file stem, or by their folder when stems collide "
+            "(stages/hybrid-<key>/run.trec: hybrid).",
+            metavar="[LABEL=]RUN...",
+        ),
     ],
     qrels: Annotated[
         Path, typer.Option(help="TREC or BEIR qrels file.", exists=True, dir_okay=False)
@@ -112,12 +118,13 @@ def compare_command(
     config: EvaluationConfig,
 ) -> None:
     """Compare runs to a baseline with paired significance tests (Holm-corrected)."""
-    names = system_names(runs)
+    paths, fixed = run_arguments(runs)
+    names = run_labels(paths, fixed)
     comparison = compare(
-        {name: read_trec_run(path) for name, path in zip(names, runs, strict=True)},
+        {name: read_trec_run(path) for name, path in zip(names, paths, strict=True)},
         read_qrels(qrels),
         config.metrics,
-        baseline=config.baseline,
+        baseline=_baseline(config.baseline, runs, paths, names),
         test=config.significance_test(),
         correction=config.correction,
         alpha=config.alpha,
@@ -132,10 +139,34 @@ def compare_command(
         _emit(comparison.to_rich(), out)
 
 
-def system_names(paths: list[Path]) -> list[str]:
-    """Short unique names for run files: the file name, or the whole path when names repeat."""
-    names = [p.name for p in paths]
-    return names if len(set(names)) == len(names) else [str(p) for p in paths]
+def run_arguments(arguments: list[str]) -> tuple[list[Path], dict[int, str]]:
+    """The run files of ``compare``'s arguments and the labels given as ``LABEL=PATH``.
+
+    An argument naming an existing file is a path even when it holds ``=``.
+    """
+    paths, fixed = [], {}
+    for i, argument in enumerate(arguments):
+        label, _, rest = argument.partition("=")
+        if Path(argument).is_file() or not rest:
+            path = Path(argument)
+        else:
+            path, fixed[i] = Path(rest), label
+        if not path.is_file():
+            raise typer.BadParameter(f"{str(path)!r} is not a file", param_hint="RUNS")
+        paths.append(path)
+    return paths, fixed
+
+
+def _baseline(
+    baseline: str | None, arguments: list[str], paths: list[Path], names: list[str]
+) -> str | None:
+    """``--baseline`` as a label: it may also name a run by its argument, path or file name."""
+    if baseline is None or baseline in names:
+        return baseline
+    for argument, path, name in zip(arguments, paths, names, strict=True):
+        if baseline in (argument, str(path), path.name):
+            return name
+    return baseline  # compare names the labels it knows
 
 
 def _emit(rendered: str | Table, out: Path | None) -> None:

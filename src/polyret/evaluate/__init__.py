@@ -3,6 +3,7 @@
 from polyret.evaluate.comparison import Comparison, ComparisonRow, compare
 from polyret.evaluate.config import EvaluationConfig
 from polyret.evaluate.evaluate import DEFAULT_METRICS, evaluate, query_langs
+from polyret.evaluate.labels import run_labels
 from polyret.evaluate.metrics import Metric, QueryScores, compute_metrics, parse_metrics
 from polyret.evaluate.report import Report
 from polyret.evaluate.significance import (
@@ -31,4 +32,5 @@ __all__ = [
     "parse_metrics",
     "query_langs",
     "randomization_test",
+    "run_labels",
 ]

@@ -22,6 +22,9 @@ from polyret.report.tables import (
 SIDE = svg.Frame(width=520, height=300, left=52)
 """Geometry of a chart beside a table (half the page width)."""
 
+BARS = svg.Frame(width=960, height=330, left=56)
+"""Geometry of the per-language bar charts (the page's whole width)."""
+
 CSS = """
 :root{--fg:#1b1f24;--muted:#57606a;--bg:#fff;--panel:#f6f8fa;--line:#d0d7de;--accent:#0072B2;
 --up:#1a7f37;--down:#b3261e;color-scheme:light dark}
@@ -45,26 +48,30 @@ nav a{color:var(--accent);text-decoration:none}nav a:hover{text-decoration:under
 .scroll{overflow-x:auto;margin:8px 0 4px}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;min-width:50%}
 caption{text-align:left;padding:2px 0 6px;caption-side:top}
-th,td{padding:5px 10px;border-bottom:1px solid var(--line);white-space:nowrap}
-thead th{background:var(--panel);text-align:left;font-weight:600;
-border-bottom:2px solid var(--line)}
-td.num,th.num{text-align:right}
+th,td{padding:4px 8px;border-bottom:1px solid var(--line)}
+thead th{background:var(--panel);text-align:left;font-weight:600;vertical-align:bottom;
+border-bottom:2px solid var(--line);overflow-wrap:break-word}
+td.num,th.num{text-align:right}td.num{white-space:nowrap}
 tbody th{text-align:left;font-weight:600}
 tbody tr:nth-child(even){background:color-mix(in srgb,var(--panel) 60%,transparent)}
 tr.total td,tr.total th{border-top:2px solid var(--line)}
 td b{font-weight:700}
 .sig{font-size:.85em;margin-left:3px}.sig.up{color:var(--up)}.sig.down{color:var(--down)}
-.p{color:var(--muted);font-size:.8em;margin-left:2px}
+.p{display:block;color:var(--muted);font-size:.75em;line-height:1.1}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:8px 24px}
 .grid3{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:4px 18px}
 figure.chart{margin:10px 0 14px}
 figure.chart>svg{width:100%;max-width:820px;height:auto;display:block;color:var(--fg)}
+figure.bars>svg{max-width:none}
 .grid3 figure.chart>svg{max-width:440px}
 figure.hbar>svg{max-width:640px}
 figure.small{margin:6px 0}figure.small figcaption{font-weight:600;color:var(--fg)}
 svg text{fill:currentColor;font-size:12px}
 svg .tick{fill:var(--muted)}svg .axis-label{font-size:12px;fill:var(--muted)}
 svg .value{font-size:11px;fill:var(--muted)}
+svg .sig.up{fill:var(--up)}svg .sig.down{fill:var(--down)}
+svg .axis-note{font-size:11px;fill:var(--down)}
+svg .axis-break{stroke:var(--down);stroke-width:1.5}
 svg .grid{stroke:var(--line);stroke-width:1}svg .axis{stroke:var(--muted);stroke-width:1}
 ul.legend{list-style:none;display:flex;flex-wrap:wrap;gap:4px 14px;padding:0;margin:4px 0;
 font-size:.88rem}
@@ -208,18 +215,21 @@ def _evaluation_sections(
     for metric in view.metrics:
         table = view.per_language[metric]
         series = {s: [_value(data["systems"][s], g, metric) for g in groups] for s in view.systems}
+        # the table's ▲/▼ (rows: languages then all; columns 2…: the systems)
+        marks = {s: [row[2 + i].marker for row in table.rows] for i, s in enumerate(view.systems)}
         chart = svg.grouped_bars(
             groups,
             series,
             caption=f"{metric} per language and system (all = every query)",
             y_label=metric,
-            y_max=1.0 if max(v for vs in series.values() for v in vs) > 0.6 else None,
-            frame=SIDE,
+            marks=marks,
+            frame=BARS,
         )
+        # chart above, table below at full width: side by side, a table with many systems
+        # was cut off behind a scrollbar
         results.append(
-            f"<h3>{escape(metric)} per language</h3>"
-            f'<div class="grid2"><div>{table_html(table, total_row=ALL, caption=False)}</div>'
-            f"<div>{chart}</div></div>"
+            f"<h3>{escape(metric)} per language</h3>{chart}"
+            f"{table_html(table, total_row=ALL, caption=False)}"
         )
     sections = [(f"{prefix}-results", f"Retrieval results{suffix}", "".join(results))]
 
@@ -339,6 +349,8 @@ def _funnels(contents: RunContents) -> str:
                 series,
                 caption=f"{stage.name}: rows generated, then left after each filter",
                 y_label="rows",
+                zero=True,  # the bars are a funnel: their ratios are the kept fractions
+                digits=0,
                 frame=SIDE,
             )
             parts.append(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 PALETTE = (
@@ -178,6 +178,48 @@ def legend(
     return f'<ul class="legend">{"".join(items)}</ul>'
 
 
+CUT_RATIO = 0.5
+"""A bar chart's value axis is cut (does not start at 0) when its smallest value is more
+than this fraction of its top: bars within a factor of two of each other."""
+
+HEADROOM = 0.25
+"""Below the smallest value, a cut axis leaves at least this fraction of the values' span
+(so the smallest bar is still a visible bar, not a sliver)."""
+
+
+def bar_axis(
+    values: Sequence[float], *, top: float | None = None, zero: bool = False
+) -> list[float]:
+    """The ticks of a bar chart's value axis; ``ticks[0] > 0`` means the axis is cut.
+
+    The axis starts at 0, so bar lengths are proportional to the values, when ``zero`` is
+    set, when a value is negative, or when the values span widely (smallest ≤
+    :data:`CUT_RATIO` × largest). Otherwise the differences would be a few pixels on top of
+    long equal-looking bars (0.79 and 0.85 look alike from 0), so the axis starts at the
+    round tick at or below ``smallest − max(HEADROOM × (largest − smallest), 0.05 ×
+    largest)``: the smallest bar stays a visible bar. The chart then marks the cut.
+
+    Args:
+        values: The values drawn (non-finite ones are ignored).
+        top: The top of the axis (default: from the data).
+        zero: Always start at 0 (counts, where the ratio of two bars is what matters).
+
+    Example:
+        >>> bar_axis([0.79, 0.85])
+        [0.7, 0.75, 0.8, 0.85]
+        >>> bar_axis([0.2, 0.85])
+        [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    """
+    finite = [v for v in values if math.isfinite(v)]
+    high = top if top is not None else max([*finite, 0.0]) or 1.0
+    low = min(finite, default=0.0)
+    if zero or low <= CUT_RATIO * high:
+        return nice_ticks(0.0, high)
+    margin = max(HEADROOM * (max(finite) - low), 0.05 * high)
+    ticks = nice_ticks(max(low - margin, 0.0), high)
+    return ticks if ticks[0] > 0 else nice_ticks(0.0, high)
+
+
 def grouped_bars(
     groups: Sequence[str],
     series: Mapping[str, Sequence[float]],
@@ -185,9 +227,18 @@ def grouped_bars(
     caption: str,
     y_label: str = "",
     y_max: float | None = None,
+    zero: bool = False,
+    digits: int | None = 3,
+    marks: Mapping[str, Sequence[str]] | None = None,
     frame: Frame = Frame(),
 ) -> str:
     """Vertical bars: one cluster per group (e.g. language), one bar per series (system).
+
+    The value axis follows :func:`bar_axis`: when it does not start at 0, a break mark on the
+    axis and the caption say where it starts. Each bar's value is printed above it (rotated,
+    ``digits`` decimals, followed by its mark) so a difference of 0.01 reads as digits even
+    where bars look alike; bars too narrow for a label (many systems × groups) keep the value
+    in their tooltip only.
 
     Args:
         groups: Cluster labels along the x axis.
@@ -195,43 +246,108 @@ def grouped_bars(
         caption: What the chart shows (also its accessible label).
         y_label: Y axis title.
         y_max: Top of the y axis (default: from the data).
+        zero: Start the axis at 0 whatever the values (see :func:`bar_axis`).
+        digits: Decimals of the printed values; ``None`` prints none.
+        marks: ``{series name: one mark per group}`` appended to the printed value (e.g.
+            ``"▲"`` where a system is significantly better than the baseline).
         frame: Geometry.
 
     Returns:
         An HTML ``<figure>``.
     """
     names = list(series)
-    values = [v for vs in series.values() for v in vs if math.isfinite(v)]
-    top = y_max if y_max is not None else max([*values, 0.0]) or 1.0
-    ticks = nice_ticks(0.0, top)
-    high = ticks[-1]
-
-    def scale(v: float) -> float:
-        return frame.top + frame.inner_height * (1 - v / high)
-
-    parts = [_svg_open(frame, caption), *_y_axis(frame, ticks, scale, y_label, False)]
+    ticks = bar_axis([v for vs in series.values() for v in vs], top=y_max, zero=zero)
+    low, high = ticks[0], ticks[-1]
+    if low > 0:
+        caption += f" (y axis starts at {format_number(low)}, not 0)"
     slot = frame.inner_width / max(len(groups), 1)
     bar = min(28.0, slot * 0.8 / max(len(names), 1))
+    size = min(11.0, bar - 1)
+    labelled = digits is not None and size >= 7
+    mark_of = {name: list((marks or {}).get(name, [""] * len(groups))) for name in names}
+    if labelled:
+        rooms = [
+            (v, 6 + 0.62 * size * len(f"{v:.{digits}f}") + (size + 1 if mark_of[n][gi] else 0))
+            for n in names
+            for gi, v in enumerate(series[n])
+            if math.isfinite(v)
+        ]
+        frame = _room_above(frame, rooms, low, high)
+    bottom = frame.top + frame.inner_height
+
+    def scale(v: float) -> float:
+        return frame.top + frame.inner_height * (1 - (v - low) / (high - low))
+
+    parts = [_svg_open(frame, caption), *_y_axis(frame, ticks, scale, y_label, False)]
     for gi, group in enumerate(groups):
         x0 = frame.left + gi * slot + (slot - bar * len(names)) / 2
         for si, name in enumerate(names):
             value = series[name][gi]
             if not math.isfinite(value):
                 continue
-            y = scale(value)
+            y = scale(max(value, low))
+            mark = mark_of[name][gi]
             parts.append(
                 f'<rect x="{x0 + si * bar:.1f}" y="{y:.1f}" width="{max(bar - 1, 1):.1f}" '
-                f'height="{frame.top + frame.inner_height - y:.1f}" fill="{colour(si)}">'
-                f"<title>{escape(name)} · {escape(group)}: {value:.4f}</title></rect>"
+                f'height="{bottom - y:.1f}" fill="{colour(si)}">'
+                f"<title>{escape(name)} · {escape(group)}: {value:.4f}{escape(mark)}</title></rect>"
             )
+            if labelled:
+                parts.append(
+                    _bar_label(x0 + si * bar + bar / 2, y, f"{value:.{digits}f}", mark, size)
+                )
         cx = frame.left + gi * slot + slot / 2
         parts.append(
-            f'<text class="tick" x="{cx:.1f}" y="{frame.top + frame.inner_height + 16}" '
+            f'<text class="tick" x="{cx:.1f}" y="{bottom + 16}" '
             f'text-anchor="middle">{escape(group)}</text>'
         )
-    parts.append(_x_label(frame, ""))
+    if low > 0:
+        parts.append(_axis_break(frame, low))
     parts.append("</svg>")
-    return _figure("".join(parts), caption, legend(names))
+    return _figure("".join(parts), caption, legend(names), kind="bars")
+
+
+def _room_above(
+    frame: Frame, rooms: Sequence[tuple[float, float]], low: float, high: float
+) -> Frame:
+    """``frame`` with a top margin so that each ``(value, room)`` bar has ``room`` units free
+    above it (its printed value) inside the viewBox."""
+    span = frame.height - frame.bottom  # the plot's bottom edge, fixed
+    top = float(frame.top)
+    for value, room in rooms:
+        f = (high - value) / (high - low)  # the bar's top is top + (span - top) * f
+        if f < 1:  # solve top + (span - top) * f >= room for top
+            top = max(top, (room - span * f) / (1 - f))
+    return replace(frame, top=math.ceil(top))
+
+
+_MARK_CLASS = {"▲": "sig up", "▼": "sig down"}
+
+
+def _bar_label(x: float, y: float, text: str, mark: str, size: float) -> str:
+    """``text`` rotated upwards from a bar's top at (``x``, ``y``), ``mark`` upright below it."""
+    parts = []
+    if mark:
+        parts.append(
+            f'<text class="value {_MARK_CLASS.get(mark, "")}" x="{x:.1f}" y="{y - 3:.1f}" '
+            f'text-anchor="middle" style="font-size:{size:.1f}px">{escape(mark)}</text>'
+        )
+        y -= size + 1
+    parts.append(
+        f'<text class="value" transform="translate({x + size / 3:.1f} {y - 3:.1f}) rotate(-90)" '
+        f'style="font-size:{size:.1f}px">{text}</text>'
+    )
+    return "".join(parts)
+
+
+def _axis_break(frame: Frame, low: float) -> str:
+    """A zigzag across the foot of the y axis, and a note, marking an axis cut at ``low``."""
+    x, y = frame.left, frame.top + frame.inner_height
+    return (
+        f'<path class="axis-break" d="M{x - 3} {y - 2} l3 -4 l3 8 l3 -4" fill="none"/>'
+        f'<text class="axis-note" x="4" y="{frame.height - 4}">'
+        f"y axis cut: starts at {format_number(low)}, not 0</text>"
+    )
 
 
 def _marker(shape: str, x: float, y: float, fill: str, r: float = 3.5) -> str:
