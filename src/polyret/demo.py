@@ -2,13 +2,17 @@
 
 The config (``polyret/pipeline/configs/demo.yaml``) takes the embedded xquad-r collection
 through every stage with the packaged models: BM25, dense retrieval with
-multilingual-e5-small (int8 ONNX), their hybrid (min-max interpolation tuned on dev), a
-reranked hybrid (the hybrid and a full-text bi-encoder rescoring, ensembled with weights
-learned on dev) and a short label-free fine-tune of the encoder (crops of the corpus's own
-sentences → length/dedup filters → a BM25-mined negative → 30 InfoNCE steps), each
-evaluated per language on the test split.
+multilingual-e5-small (int8 ONNX) and their hybrid (min-max interpolation tuned on dev);
+then the encoder adapted to the corpus without labels (:mod:`polyret.adapt`: crops of the
+corpus's own sentences → length/dedup filters → a BM25-mined negative → InfoNCE steps →
+kept only if better on dev), the hybrid over it, and that hybrid reranked (a full-text
+bi-encoder rescoring with the adapted encoder, ensembled with weights learned on dev), each
+evaluated per language on the test split against the base hybrid.
 
-The run directory defaults to ``$POLYRET_CACHE/runs/demo`` (``~/.cache/polyret/runs/demo``):
+``adapt.yaml`` (``polyret demo --config adapt``) is the same pipeline with the full
+adaptation budget instead of the demo's short one.
+
+The run directory defaults to ``$POLYRET_CACHE/runs/<config>`` (``~/.cache/polyret/runs/demo``):
 a second ``polyret demo`` from any folder reuses every finished stage and takes seconds.
 """
 
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterable
 from importlib.resources import as_file, files
 from pathlib import Path
 
+from polyret.errors import InvalidInputError
 from polyret.paths import cache_root
 from polyret.pipeline import PipelineConfig, RunResult, StageResult, load_config, run_pipeline
 
@@ -26,23 +31,37 @@ DEMO_METRICS = ("ndcg@10", "recall@100")
 """The metrics the demo prints (its evaluate stage's)."""
 
 
-def demo_config() -> PipelineConfig:
-    """The packaged demo config, validated."""
-    with as_file(files("polyret.pipeline") / "configs" / "demo.yaml") as path:
+DEMO_CONFIGS = ("demo", "adapt")
+"""The packaged configs ``polyret demo --config`` runs (``configs/<name>.yaml``)."""
+
+
+def demo_config(name: str = "demo") -> PipelineConfig:
+    """A packaged config (:data:`DEMO_CONFIGS`), validated.
+
+    Raises:
+        InvalidInputError: an unknown name.
+    """
+    if name not in DEMO_CONFIGS:
+        raise InvalidInputError(
+            f"no packaged config {name!r}; choose one of {', '.join(DEMO_CONFIGS)}",
+            field="config",
+        )
+    with as_file(files("polyret.pipeline") / "configs" / f"{name}.yaml") as path:
         return load_config(path)
 
 
-def default_demo_dir() -> Path:
-    """``$POLYRET_CACHE/runs/demo`` (``~/.cache/polyret/runs/demo``)."""
-    return cache_root() / "runs" / "demo"
+def default_demo_dir(name: str = "demo") -> Path:
+    """``$POLYRET_CACHE/runs/<name>`` (``~/.cache/polyret/runs/demo``)."""
+    return cache_root() / "runs" / name
 
 
 def run_demo(
     run_dir: str | os.PathLike[str] | None = None,
     *,
+    config: str = "demo",
     force: Iterable[str] = (),
     on_stage: Callable[[StageResult], None] | None = None,
 ) -> RunResult:
-    """Run the demo pipeline (see the module docstring); finished stages are reused."""
-    target = Path(run_dir) if run_dir is not None else default_demo_dir()
-    return run_pipeline(demo_config(), target, force=force, on_stage=on_stage)
+    """Run a packaged pipeline (see the module docstring); finished stages are reused."""
+    target = Path(run_dir) if run_dir is not None else default_demo_dir(config)
+    return run_pipeline(demo_config(config), target, force=force, on_stage=on_stage)

@@ -183,8 +183,9 @@ def test_the_packaged_demo_config_is_valid():
 
     config = demo_config()
     types = [s.type for s in config.stages]
-    for needed in ("fuse", "rerank", "generate", "filter", "mine", "train-bi-encoder"):
+    for needed in ("fuse", "rerank", "adapt", "index-dense"):
         assert needed in types
     runs = config.stage("evaluation").inputs.labelled()
-    assert list(runs) == ["BM25", "dense", "hybrid", "reranked", "fine-tuned"]
+    assert list(runs) == ["BM25", "dense", "hybrid", "adapted", "adapted-hybrid", "reranked"]
+    assert config.stage("reranked").inputs.run == "adapted-hybrid"  # the final system
     assert yaml.safe_load(config.model_dump_json())["name"] == "demo"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from polyret.adapt import ADAPTATION_FILE
 from polyret.cli.app import app, console
 
 if TYPE_CHECKING:
@@ -77,12 +78,27 @@ def print_summary(result: RunResult) -> None:
             title = f"{result.config.name} · {name} · {split} split: {metric}"
             console.print(systems_table(evaluation, metric, title=title))
     for stage in result.stages:
+        if (stage.path / ADAPTATION_FILE).is_file():
+            info = json.loads((stage.path / ADAPTATION_FILE).read_text(encoding="utf-8"))
+            console.print(f"[dim]{stage.name}: {_adaptation(info)}[/dim]", highlight=False)
         for file in ("fusion.json", "ensemble.json"):
             if (stage.path / file).is_file():
                 info = json.loads((stage.path / file).read_text(encoding="utf-8"))
                 console.print(f"[dim]{stage.name}: {_describe(info)}[/dim]", highlight=False)
     if result.report is not None:
         console.print(f"report: {result.report}", highlight=False)
+
+
+def _adaptation(info: dict[str, Any]) -> str:
+    trained = f"{info['examples']} label-free rows"
+    check = info.get("check")
+    if check is None:
+        return f"adapted on {trained} (no dev check)"
+    verdict = "adapted encoder used" if info["adopted"] else "base encoder kept"
+    return (
+        f"adapted on {trained}; dev {check['metric']} base {check['base']:.4f} → adapted "
+        f"{check['adapted']:.4f} (p {check['p_value']:.2g}): {verdict}"
+    )
 
 
 def _describe(info: dict[str, Any]) -> str:
