@@ -88,3 +88,22 @@ def test_partial_recipe_keeps_adaptation_defaults():
     assert config.mining.max_rank == 30 and config.mining.num_negatives == 1
     with pytest.raises(InvalidInputError, match=r"train\.max_stepz"):
         AdaptConfig(train={"max_stepz": 3})
+
+
+def test_adapt_command_reads_a_recipe_file_and_reports_the_check(tiny_model, tmp_path):
+    from typer.testing import CliRunner
+
+    from polyret.cli import app
+
+    recipe_file = tmp_path / "recipe.json"
+    recipe_file.write_text(json.dumps({"train": FAST, "check": {"min_gain": -1.0}}))
+    out = tmp_path / "encoder"
+    args = ["adapt", "xquad-r", "--out", str(out), "--base", str(tiny_model)]
+    result = CliRunner().invoke(app, [*args, "--recipe", str(recipe_file), "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "dev ndcg@10: base" in result.output and "adapted encoder →" in result.output
+    summary = json.loads((out / ADAPTATION_FILE).read_text())
+    assert summary["config"]["seed"] == 3 and summary["config"]["train"]["max_steps"] == 4
+    assert len(summary["check"]["by_lang"]) == 9  # the embedded collection's languages
+    again = CliRunner().invoke(app, [*args, "--recipe", str(recipe_file)])
+    assert again.exit_code != 0 and "already exists" in str(again.exception)
