@@ -117,7 +117,14 @@ def hybrid(runs: dict[str, Run], dense: str, data: Dataset) -> tuple[Run, tuple[
 
 def measure(data: Dataset, base: dict[str, Any], recipe: AdaptConfig, folder: Path) -> dict:
     started = time.perf_counter()
-    result = adapt(data, folder, recipe, retriever=base["bm25-index"], overwrite=True)
+    result = adapt(
+        data,
+        folder,
+        recipe,
+        retriever=base["bm25-index"],
+        base_run=base["dense/dev"],
+        overwrite=True,
+    )
     seconds = time.perf_counter() - started
     runs = {**base, **split_runs(data, {"adapted": Dense(str(result.folder)).index(data.corpus)})}
     queries, qrels = data.split("test")

@@ -62,6 +62,21 @@ def test_dev_check_reports_both_encoders_on_the_dev_questions(adapted, german, t
     assert again.base == pytest.approx(check.base) and again.adapted == pytest.approx(check.adapted)
 
 
+def test_dev_check_reuses_a_base_run_and_refuses_an_incomplete_one(adapted, german, tiny_model):
+    from polyret.encode import load_encoder
+    from polyret.retrieve import Dense
+
+    check = recipe(tiny_model).check
+    queries, _ = german.split("dev")
+    base_run = Dense(load_encoder(tiny_model)).index(german.corpus).search(queries, k=check.k)
+    reused = dev_check(tiny_model, adapted.folder, german, check, base_run=base_run)
+    assert reused.base == pytest.approx(adapted.check.base)
+    assert reused.adapted == pytest.approx(adapted.check.adapted)
+    partial = base_run.select(queries.ids[1:])
+    with pytest.raises(InvalidInputError, match="lacks 1 of the 'dev' questions"):
+        dev_check(tiny_model, adapted.folder, german, check, base_run=partial)
+
+
 def test_refused_adaptation_keeps_the_base_weights(tiny_model, german, tmp_path):
     out = tmp_path / "encoder"
     result = adapt(german, out, recipe(tiny_model, min_gain=1.0))  # no encoder gains +1.0

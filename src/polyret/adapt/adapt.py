@@ -19,7 +19,7 @@ from polyret.mine import MiningConfig, mine_negatives
 from polyret.mine.negatives import RetrieverSpec
 from polyret.models.resolve import resolve_model
 from polyret.train.settle import settle_model_folder
-from polyret.types import Corpus, Dataset, TrainingSet
+from polyret.types import Corpus, Dataset, Run, TrainingSet
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ def adapt(
     config: AdaptConfig = AdaptConfig(),
     *,
     retriever: RetrieverSpec | None = None,
+    base_run: Run | None = None,
     overwrite: bool = False,
 ) -> Adaptation:
     """Adapt ``config.base`` to ``data``'s corpus without a human question, and keep the
@@ -73,6 +74,8 @@ def adapt(
         out: The encoder folder to write.
         config: The recipe.
         retriever: What negatives are mined from: a saved index, a retriever name, ...
+        base_run: The base encoder's run over the dev questions, if one exists (the dev
+            check then encodes only the adapted model's corpus).
         overwrite: Replace an existing ``out``.
 
     Raises:
@@ -104,7 +107,7 @@ def adapt(
     check = None
     if config.check is not None:
         assert isinstance(data, Dataset)
-        check = dev_check(config.base, candidate, data, config.check)
+        check = dev_check(config.base, candidate, data, config.check, base_run=base_run)
         log.info(
             "adapt: dev %s %.4f -> %.4f (p %.3g): %s",
             check.metric,

@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from polyret.adapt.config import DevCheck
+from polyret.errors import InvalidInputError
 from polyret.evaluate import evaluate, randomization_test
-from polyret.types import Dataset
+from polyret.types import Dataset, Run
 
 
 @dataclass(frozen=True)
@@ -46,23 +47,47 @@ def dev_check(
     data: Dataset,
     check: DevCheck,
     *,
+    base_run: Run | None = None,
     encoder_options: dict[str, Any] | None = None,
 ) -> CheckResult:
     """Retrieve ``check.split``'s questions over the whole corpus with both encoders (the
     int8 path :func:`polyret.encode.load_encoder` gives each) and compare ``check.metric``.
 
+    Args:
+        base: The base encoder.
+        adapted: The adapted encoder's folder.
+        data: The corpus and the split's questions and judgments.
+        check: Split, metric, depth and the rule.
+        base_run: The base encoder's run over (at least) the split's questions, when one
+            exists already (a pipeline's dense run): the base is then not encoded again.
+        encoder_options: Options of :func:`polyret.encode.load_encoder`.
+
     Raises:
-        InvalidInputError: the dataset has no such split, or no judged question in it.
+        InvalidInputError: the dataset has no such split, or ``base_run`` lacks some of
+            its questions.
     """
     from polyret.encode import load_encoder
     from polyret.retrieve import Dense
 
     queries, qrels = data.split(check.split)
-    reports = {}
-    for name, ref in (("base", base), ("adapted", adapted)):
-        dense = Dense(load_encoder(str(ref), **dict(encoder_options or {}))).index(data.corpus)
-        run = dense.search(queries, k=check.k)
-        reports[name] = evaluate(run, qrels, [check.metric], queries=queries)
+    runs = {}
+    if base_run is not None:
+        missing = set(queries.ids) - set(base_run)
+        if missing:
+            raise InvalidInputError(
+                f"the base run lacks {len(missing)} of the {check.split!r} questions "
+                f"(e.g. {sorted(missing)[0]!r}); retrieve that split with the base encoder",
+                field="baseline",
+            )
+        runs["base"] = base_run.select(queries.ids)
+    references = {"base": base, "adapted": adapted}
+    for name in ("base", "adapted"):
+        if name not in runs:
+            encoder = load_encoder(str(references[name]), **dict(encoder_options or {}))
+            runs[name] = Dense(encoder).index(data.corpus).search(queries, k=check.k)
+    reports = {
+        name: evaluate(run, qrels, [check.metric], queries=queries) for name, run in runs.items()
+    }
     before, after = reports["base"], reports["adapted"]
     metric = before.metrics[0]
     gain = after.mean[metric] - before.mean[metric]

@@ -127,7 +127,10 @@ def run_adapt(
 
     config = AdaptConfig(**stage.params.model_dump(exclude={"seed"}), seed=ctx.seed or 0)
     retriever = ctx.index() if ctx.has("index") else None
-    result = adapt(ctx.dataset(), out, config, retriever=retriever, overwrite=True)
+    base_run = ctx.run("baseline") if ctx.has("baseline") else None
+    result = adapt(
+        ctx.dataset(), out, config, retriever=retriever, base_run=base_run, overwrite=True
+    )
     return {
         "adopted": result.adopted,
         "examples": result.examples,

@@ -90,11 +90,13 @@ class TrainInputs(_Strict):
 
 
 class AdaptInputs(_Strict):
-    """The collection (its corpus is adapted to, its dev split judges), and optionally the
-    index the negatives are mined from (default: the recipe's ``mining.retriever``)."""
+    """The collection (its corpus is adapted to, its dev split judges); optionally the
+    index the negatives are mined from (default: the recipe's ``mining.retriever``) and the
+    base encoder's run over the dev questions (then the check does not encode them again)."""
 
     dataset: str | None = None
     index: str | None = None
+    baseline: str | None = None
 
 
 class IndexDenseInputs(_Strict):
@@ -373,7 +375,7 @@ STAGE_SPECS: dict[str, StageSpec] = {
             AdaptInputs,
             "polyret.pipeline.train_params:AdaptParams",
             BI_ENCODER,
-            {**_DATA, "index": (INDEX,)},
+            {**_DATA, "index": (INDEX,), "baseline": (RUN,)},
             f"{_ADAPTERS_DATA}:run_adapt",
         ),
         StageSpec(
