@@ -8,7 +8,8 @@ embedded 9-language demo collection, ``--embedded``), the anchor is the base sys
 - ``adapted``: dense with the encoder :func:`polyret.adapt.adapt` delivers (trained on
   crops of the corpus's own documents with BM25-mined negatives; no human question; the
   dev check keeps the base when the adapted model is worse on dev);
-- ``adapted-hybrid``: BM25 + adapted dense, weights tuned on dev.
+- ``adapted-hybrid``: BM25 + adapted dense, weights tuned on dev;
+- ``three-way``: BM25 + base dense + adapted dense, weights tuned on dev.
 
 Test nDCG@10 per query language, the difference to the base and the paired randomization
 test's p-value (10,000 sign flips). ``--variant NAME=JSON`` runs other recipes
@@ -36,12 +37,17 @@ from _common import shared_collections
 from polyret.adapt import AdaptConfig, adapt
 from polyret.datasets import load
 from polyret.evaluate import Report, evaluate, randomization_test
-from polyret.io import read_beir
+from polyret.io import read_beir, write_trec_run
 from polyret.retrieve import BM25, Dense, tune_fusion
 from polyret.types import Dataset, Run
 
 K = 100
 METRIC = "ndcg@10"
+FUSED = {
+    "hybrid": ["bm25", "dense"],
+    "adapted-hybrid": ["bm25", "adapted"],
+    "three-way": ["bm25", "dense", "adapted"],
+}
 
 
 def main() -> None:
@@ -108,11 +114,10 @@ def split_runs(data: Dataset, indexes: dict[str, Any]) -> dict[str, Run]:
     return runs
 
 
-def hybrid(runs: dict[str, Run], dense: str, data: Dataset) -> tuple[Run, tuple[float, ...]]:
-    tuning = tune_fusion(
-        {"bm25": runs["bm25/dev"], dense: runs[f"{dense}/dev"]}, data.split("dev")[1]
-    )
-    return tuning.apply([runs["bm25/test"], runs[f"{dense}/test"]], k=K), tuning.weights
+def hybrid(runs: dict[str, Run], names: list[str], data: Dataset) -> tuple[Run, tuple[float, ...]]:
+    """The test runs of ``names`` fused with weights tuned on dev."""
+    tuning = tune_fusion({name: runs[f"{name}/dev"] for name in names}, data.split("dev")[1])
+    return tuning.apply([runs[f"{name}/test"] for name in names], k=K), tuning.weights
 
 
 def measure(data: Dataset, base: dict[str, Any], recipe: AdaptConfig, folder: Path) -> dict:
@@ -129,8 +134,14 @@ def measure(data: Dataset, base: dict[str, Any], recipe: AdaptConfig, folder: Pa
     runs = {**base, **split_runs(data, {"adapted": Dense(str(result.folder)).index(data.corpus)})}
     queries, qrels = data.split("test")
     systems = {"dense": runs["dense/test"], "adapted": runs["adapted/test"]}
-    systems["hybrid"], base_weights = hybrid(runs, "dense", data)
-    systems["adapted-hybrid"], adapted_weights = hybrid(runs, "adapted", data)
+    weights = {}
+    for name, members in FUSED.items():
+        systems[name], weights[name] = hybrid(runs, members, data)
+    saved = folder.parent / f"{folder.name}.runs"  # every run, for analyses without retraining
+    saved.mkdir(parents=True, exist_ok=True)
+    for name, run in runs.items():
+        if isinstance(run, Run):
+            write_trec_run(run, saved / f"{name.replace('/', '.')}.trec")
     reports = {n: evaluate(r, qrels, [METRIC], queries=queries) for n, r in systems.items()}
     check = result.check
     return {
@@ -139,7 +150,7 @@ def measure(data: Dataset, base: dict[str, Any], recipe: AdaptConfig, folder: Pa
         "examples": result.examples,
         "adapt_seconds": round(seconds, 1),
         "dev": None if check is None else {"base": check.base, "adapted": check.adapted},
-        "weights": {"hybrid": base_weights, "adapted-hybrid": adapted_weights},
+        "weights": weights,
         "langs": per_language(reports),
         "recipe": recipe.model_dump(mode="json"),
     }
@@ -157,7 +168,11 @@ def per_language(reports: dict[str, Report]) -> dict[str, dict[str, float]]:
     for lang in [*sorted(set(langs.tolist())), "all"]:
         rows = np.ones(len(order), bool) if lang == "all" else langs == lang
         cells = {name: float(values[rows].mean()) for name, values in scores.items()}
-        for adapted, base in (("adapted", "dense"), ("adapted-hybrid", "hybrid")):
+        for adapted, base in (
+            ("adapted", "dense"),
+            ("adapted-hybrid", "hybrid"),
+            ("three-way", "hybrid"),
+        ):
             p = randomization_test(scores[adapted][rows], scores[base][rows])
             cells[f"p({adapted})"] = float(p)
         cells["queries"] = int(rows.sum())
@@ -166,28 +181,35 @@ def per_language(reports: dict[str, Report]) -> dict[str, dict[str, float]]:
 
 
 def print_rows(results: list[dict], *, summary: bool = False) -> None:
-    columns = "dense | adapted | Δ | p | hybrid | adapted hybrid | Δ | p"
+    columns = "dense | adapted | Δ | p | hybrid | adapted hybrid | Δ | p | three-way | Δ | p"
     print(f"\n| collection | variant | lang | {columns} |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---" * 14 + "|")
     deltas: dict[str, list[tuple[float, float]]] = {}
     for result in results:
         for lang, c in result["langs"].items():
             if lang == "all" and len(result["langs"]) == 2:
                 continue  # a one-language collection: its row is the language's
             d1, d2 = c["adapted"] - c["dense"], c["adapted-hybrid"] - c["hybrid"]
+            three = c.get("three-way")
+            d3 = float("nan") if three is None else three - c["hybrid"]
+            tail = (
+                "- | - | - |"
+                if three is None
+                else (f"{three:.4f} | {d3:+.4f} | {c['p(three-way)']:.3g} |")
+            )
             print(
                 f"| {result['collection']} | {result['variant']} | {lang} | {c['dense']:.4f} | "
                 f"{c['adapted']:.4f} | {d1:+.4f} | {c['p(adapted)']:.3g} | {c['hybrid']:.4f} | "
-                f"{c['adapted-hybrid']:.4f} | {d2:+.4f} | {c['p(adapted-hybrid)']:.3g} |"
+                f"{c['adapted-hybrid']:.4f} | {d2:+.4f} | {c['p(adapted-hybrid)']:.3g} | {tail}"
             )
             if lang != "all":
-                deltas.setdefault(result["variant"], []).append((d1, d2))
+                deltas.setdefault(result["variant"], []).append((d1, d2, d3))
     if summary:
         for variant, values in deltas.items():
-            mean = np.array(values).mean(axis=0)
+            mean = np.nanmean(np.array(values), axis=0)
             print(
                 f"\n{variant}: mean over {len(values)} (collection, language) rows: "
-                f"dense {mean[0]:+.4f}, hybrid {mean[1]:+.4f} nDCG@10"
+                f"dense {mean[0]:+.4f}, hybrid {mean[1]:+.4f}, three-way {mean[2]:+.4f} nDCG@10"
             )
 
 
