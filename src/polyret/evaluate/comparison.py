@@ -178,8 +178,8 @@ def compare(
     Every run is evaluated on the queries of ``qrels`` (a query a run lacks scores 0, as in
     :func:`~polyret.evaluate.evaluate` with ``missing="zero"``), so all systems are paired on
     the same queries. Each non-baseline system is tested against the baseline on every metric
-    (and, with ``by="lang"``, within every language too); the p-values of all these tests
-    form one family for the correction.
+    (and, with ``by="lang"``, within every language too); the p-values of one group (a
+    language, or all queries) form one family for the correction.
 
     Args:
         runs: ``{system name: run}``; at least two.
@@ -239,7 +239,10 @@ def compare(
             means[gi, si] = scores.mean(axis=0) if len(scores) else 0.0
             if system != baseline and len(scores) >= 2:
                 p_raw[gi, si] = tester(scores, base.scores[masks[group]])
-    p_adjusted = adjust_p_values(p_raw, correction)
+    # one family per group: a language's table answers its own question (is this system
+    # better than the baseline *for this language*), so its tests are corrected together
+    # (every system × metric), not with every other language's
+    p_adjusted = np.stack([adjust_p_values(p_raw[gi], correction) for gi in range(len(groups))])
 
     rows = tuple(
         ComparisonRow(

@@ -38,8 +38,8 @@ def summarize(
     Significance is ``config``'s paired test over queries (by default a randomization test,
     ``permutations`` sign flips, seeded) with its correction (Holm's). ``significance`` holds
     the overall tests, corrected over every (system, metric) pair; ``significance_by_lang``
-    holds the tests within each language, corrected over every (language, system, metric)
-    test of that comparison. In both, ``p_value`` is the corrected p-value, ``p_raw`` the
+    holds the tests within each language, corrected within that language over every
+    (system, metric) test. In both, ``p_value`` is the corrected p-value, ``p_raw`` the
     uncorrected one and ``significant`` is ``p_value < alpha``; a group with fewer than two
     queries has no test (``p_value`` is ``None``, ``significant`` False).
 
