@@ -117,3 +117,17 @@ def test_compare_same_run_and_language_groups(real_runs):
     assert result.groups == ("en", "all")
     assert all(r.p_value >= 0.99 for r in result.rows if r.system == "b")
     assert "ndcg@10" in result.to_markdown() and result.to_dict()["rows"][0]["p_value"] is None
+
+
+def test_each_language_is_its_own_correction_family(real_runs):
+    """Holm within a group (a language, or all queries) over its systems × metrics: a
+    language's corrected p-values do not depend on how many other languages there are."""
+    bm25, worse, qrels, _ = real_runs
+    ids = sorted(qrels)
+    langs = {q: ("de" if i % 2 else "en") for i, q in enumerate(ids)}  # two groups
+    metrics = ["mrr@10", "ndcg@10"]
+    result = compare({"worse": worse, "bm25": bm25}, qrels, metrics, queries=langs, by="lang")
+    for group in result.groups:
+        rows = [result.row("bm25", m, group) for m in metrics]
+        expected = adjust_p_values(np.array([r.p_value for r in rows]), "holm")
+        assert [r.p_corrected for r in rows] == pytest.approx(expected.tolist())
