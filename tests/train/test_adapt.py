@@ -114,11 +114,16 @@ def test_adapt_command_reads_a_recipe_file_and_reports_the_check(tiny_model, tmp
     recipe_file.write_text(json.dumps({"train": FAST, "check": {"min_gain": -1.0}}))
     out = tmp_path / "encoder"
     args = ["adapt", "xquad-r", "--out", str(out), "--base", str(tiny_model)]
-    result = CliRunner().invoke(app, [*args, "--recipe", str(recipe_file), "--seed", "3"])
+    options = ["--recipe", str(recipe_file), "--seed", "3", "--train-max-steps", "3"]
+    result = CliRunner().invoke(app, [*args, *options, "--mining-max-rank", "10"])
     assert result.exit_code == 0, result.output
     assert "dev ndcg@10: base" in result.output and "adapted encoder →" in result.output
     summary = json.loads((out / ADAPTATION_FILE).read_text())
-    assert summary["config"]["seed"] == 3 and summary["config"]["train"]["max_steps"] == 4
+    config = summary["config"]
+    assert config["seed"] == 3 and config["mining"]["max_rank"] == 10
+    # an option overrides the recipe's field and keeps its other fields
+    assert config["train"]["max_steps"] == 3 and config["train"]["batch_size"] == 8
+    assert config["check"]["min_gain"] == -1.0
     assert len(summary["check"]["by_lang"]) == 9  # the embedded collection's languages
     again = CliRunner().invoke(app, [*args, "--recipe", str(recipe_file)])
     assert again.exit_code != 0 and "already exists" in str(again.exception)

@@ -60,11 +60,18 @@ class DevCheck(Config):
     as the final index); the adapted one is kept only when its ``metric`` beats the base's
     by more than ``min_gain`` (and, with ``max_p``, when the paired randomization test's
     p-value is at most ``max_p``). Dev questions only judge; they never train.
+
+    Args:
+        split: The split whose questions judge.
+        metric: The metric compared (mean over the split's questions).
+        k: Documents retrieved per dev question.
+        min_gain: The adapted encoder must beat the base by more than this.
+        max_p: Also require a paired randomization p-value at most this (``None``: any).
     """
 
     split: str = "dev"
     metric: str = "ndcg@10"
-    k: int = Field(default=100, ge=1, description="Documents retrieved per dev question.")
+    k: int = Field(default=100, ge=1)
     min_gain: float = 0.0
     max_p: float | None = Field(default=None, gt=0, le=1)
 
