@@ -127,3 +127,30 @@ def test_adapt_command_reads_a_recipe_file_and_reports_the_check(tiny_model, tmp
     assert len(summary["check"]["by_lang"]) == 9  # the embedded collection's languages
     again = CliRunner().invoke(app, [*args, "--recipe", str(recipe_file)])
     assert again.exit_code != 0 and "already exists" in str(again.exception)
+
+
+def test_llm_method_in_the_recipe_trains_with_cached_answers(
+    tiny_model, german, tmp_path, monkeypatch
+):
+    """An LLM method of ``generate`` (a real HTTP server on 127.0.0.1) adds its queries to
+    the crops; a second run finds every answer in the cache and sends nothing."""
+    from polyret.types import TrainingSet
+    from tests.curate.llm_server import FakeLLM
+    from tests.llm.fake_openai import fake_openai
+
+    monkeypatch.setenv("POLYRET_CACHE", str(tmp_path / "cache"))
+    with fake_openai(FakeLLM(german.corpus)) as server:
+        llm = {"method": "promptagator", "llm": server.url, "llm_model": "m", "limit": 6}
+        config = AdaptConfig(
+            base=str(tiny_model),
+            generate=[{"method": "crop", "limit": 30}, llm],
+            train=FAST,
+            check=None,
+        )
+        adapt(german, tmp_path / "a", config)
+        sent = len(server.bodies())
+        adapt(german, tmp_path / "b", config)
+        assert sent >= 6 and len(server.bodies()) == sent
+    rows = TrainingSet.load(tmp_path / "a" / "training-set")
+    assert set(rows.column("method")) == {"crop", "promptagator"}
+    assert rows.column("method").count("promptagator") <= 6

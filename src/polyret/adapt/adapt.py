@@ -12,7 +12,7 @@ from typing import Any
 
 from polyret.adapt.check import CheckResult, dev_check
 from polyret.adapt.config import AdaptConfig
-from polyret.curate import apply_filters, filters_from, generator_from
+from polyret.curate import answers_cache, apply_filters, filters_from, generator_from
 from polyret.errors import InvalidInputError, OutputExistsError
 from polyret.io.atomic import atomic_directory, atomic_write
 from polyret.mine import MiningConfig, mine_negatives
@@ -145,12 +145,13 @@ def training_rows(
     """Generated, filtered and mined rows (saved in ``folder``; reused when it is there)."""
     if folder.is_dir():
         return TrainingSet.load(folder)
-    pairs = TrainingSet.concat(
-        [
-            generator_from(g.model_copy(update={"seed": config.seed})).generate(g.documents(corpus))
-            for g in config.generate
-        ]
-    )
+    parts = []
+    for method in config.generate:
+        # an LLM's answers go to the shared SQLite cache: a re-run pays for none of them
+        cache = answers_cache() if method.llm is not None else None
+        generator = generator_from(method.model_copy(update={"seed": config.seed}), cache=cache)
+        parts.append(generator.generate(method.documents(corpus)))
+    pairs = TrainingSet.concat(parts)
     kept = apply_filters(pairs, filters_from(config.filters, corpus))
     mining = config.mining
     rules = MiningConfig(**mining.model_dump(exclude={"retriever", "k", "seed"}), seed=config.seed)

@@ -82,8 +82,10 @@ class AdaptConfig(Config):
 
     Args:
         base: The encoder adapted: a packaged name or a sentence-transformers folder.
-        generate: Sources of (query, positive) pairs, concatenated (crops by default;
-            ``ict``, ``title``, or an LLM method with ``llm``).
+        generate: Sources of (query, positive) pairs, concatenated: crops by default; add
+            ``ict`` or ``title`` (a corpus with titles), or an LLM method (``swim-ir``,
+            ``gecko``, ``promptagator``, ``inpars``) with its ``llm`` endpoint, whose
+            answers are cached (:func:`polyret.curate.answers_cache`).
         filters: Filters applied to the pairs.
         mining: How hard negatives are mined.
         train: The training run.
