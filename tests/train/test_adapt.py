@@ -154,3 +154,31 @@ def test_llm_method_in_the_recipe_trains_with_cached_answers(
     rows = TrainingSet.load(tmp_path / "a" / "training-set")
     assert set(rows.column("method")) == {"crop", "promptagator"}
     assert rows.column("method").count("promptagator") <= 6
+
+
+def test_interrupted_adaptation_resumes_its_work_and_a_new_recipe_starts_afresh(
+    tiny_model, german, tmp_path, monkeypatch, caplog
+):
+    import polyret.train
+
+    out, work = tmp_path / "encoder", tmp_path / "work"
+    config = recipe(tiny_model)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(polyret.train, "train_bi_encoder", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            adapt(german, out, config, work_dir=work)
+    assert not out.exists() and (work / "training-set").is_dir()  # nothing looks complete
+    made = (work / "training-set").stat().st_mtime_ns
+    other = config.model_copy(update={"seed": 1})
+    with monkeypatch.context() as patch:
+        patch.setattr(polyret.train, "train_bi_encoder", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            adapt(german, out, other, work_dir=work)  # another recipe: its own rows
+    assert (work / "training-set").stat().st_mtime_ns != made
+    with caplog.at_level("INFO", logger="polyret.adapt.adapt"):
+        result = adapt(german, out, other, work_dir=work)
+    assert "resuming the work" in caplog.text and result.folder.is_dir() and not work.exists()

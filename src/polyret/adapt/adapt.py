@@ -54,6 +54,7 @@ def adapt(
     *,
     retriever: RetrieverSpec | None = None,
     base_run: Run | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
 ) -> Adaptation:
     """Adapt ``config.base`` to ``data``'s corpus without a human question, and keep the
@@ -65,8 +66,10 @@ def adapt(
     → :func:`~polyret.adapt.dev_check`. ``out`` becomes a sentence-transformers folder (the
     adapted model or a copy of the base), with ``adaptation.json`` (the check, the training
     summary) and ``training-set/`` (the rows that trained it). Work in progress lives in
-    ``.<out>.work`` beside it: an interrupted run resumes its training from the newest
-    checkpoint (with ``config.train.save_steps``); ``out`` appears only complete.
+    ``work_dir``: a run interrupted after its training data was made (or, with
+    ``config.train.save_steps``, after a checkpoint) resumes there when it is run again with
+    the same recipe and corpus (another recipe or corpus starts afresh); ``out`` appears
+    only complete, and the work folder is removed when it does.
 
     Args:
         data: A dataset (its ``config.check.split`` questions judge the adaptation) or a
@@ -76,6 +79,7 @@ def adapt(
         retriever: What negatives are mined from: a saved index, a retriever name, ...
         base_run: The base encoder's run over the dev questions, if one exists (the dev
             check then encodes only the adapted model's corpus).
+        work_dir: Where work in progress lives (default: ``.<out name>.work`` beside it).
         overwrite: Replace an existing ``out``.
 
     Raises:
@@ -97,7 +101,8 @@ def adapt(
         )
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
-    work = out.with_name(f".{out.name}.work")
+    work = Path(work_dir) if work_dir is not None else out.with_name(f".{out.name}.work")
+    claim_work_dir(work, {"recipe": config.model_dump(mode="json"), "corpus": corpus.fingerprint()})
     rows = training_rows(corpus, config, retriever, work / TRAINING_SET_DIR)
     candidate = work / "candidate"
     if not (candidate / META_FILE).is_file():
@@ -123,7 +128,7 @@ def adapt(
                 if path.name != "checkpoints":
                     os.replace(path, tmp / path.name)
         else:
-            shutil.copytree(Path(resolve_model(config.base).ref), tmp, dirs_exist_ok=True)
+            copy_base(config.base, tmp)
         shutil.copytree(work / TRAINING_SET_DIR, tmp / TRAINING_SET_DIR)
         summary: dict[str, Any] = {
             "adopted": adopted,
@@ -137,6 +142,19 @@ def adapt(
             json.dump(summary, handle, indent=1, sort_keys=True)
     shutil.rmtree(work, ignore_errors=True)
     return Adaptation(out, adopted, len(rows), check)
+
+
+def claim_work_dir(work: Path, identity: dict[str, Any]) -> None:
+    """Keep ``work`` when it holds the same run's work (``identity``), else start it afresh."""
+    marker = work / "identity.json"
+    if work.is_dir():
+        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == identity:
+            log.info("adapt: resuming the work in %s", work)
+            return
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    with atomic_write(marker) as handle:
+        json.dump(identity, handle, sort_keys=True)
 
 
 def training_rows(
@@ -161,3 +179,14 @@ def training_rows(
     log.info("adapt: %d pairs, %d after filters, %d mined", len(pairs), len(kept), len(mined))
     mined.save(folder, overwrite=True)
     return mined
+
+
+def copy_base(base: str, target: Path) -> None:
+    """The base encoder's files into ``target`` (a hub model is saved there)."""
+    resolved = resolve_model(base)
+    if resolved.folder is not None:
+        shutil.copytree(resolved.folder, target, dirs_exist_ok=True)
+        return
+    from sentence_transformers import SentenceTransformer
+
+    SentenceTransformer(resolved.ref, device="cpu").save(str(target))

@@ -128,8 +128,17 @@ def run_adapt(
     config = AdaptConfig(**stage.params.model_dump(exclude={"seed"}), seed=ctx.seed or 0)
     retriever = ctx.index() if ctx.has("index") else None
     base_run = ctx.run("baseline") if ctx.has("baseline") else None
+    # the work folder is named by the stage, not by this attempt's temporary folder, so an
+    # interrupted run resumes it (adapt starts afresh when the recipe or corpus changed)
+    work_dir = out.parent / f".{stage.name}.adapt-work"
     result = adapt(
-        ctx.dataset(), out, config, retriever=retriever, base_run=base_run, overwrite=True
+        ctx.dataset(),
+        out,
+        config,
+        retriever=retriever,
+        base_run=base_run,
+        work_dir=work_dir,
+        overwrite=True,
     )
     return {
         "adopted": result.adopted,
