@@ -8,7 +8,8 @@ from typing import Any
 
 from polyret.adapt.config import DevCheck
 from polyret.errors import InvalidInputError
-from polyret.evaluate import evaluate, randomization_test
+from polyret.evaluate import compare
+from polyret.evaluate.report import ALL
 from polyret.types import Dataset, Run
 
 
@@ -85,27 +86,28 @@ def dev_check(
         if name not in runs:
             encoder = load_encoder(str(references[name]), **dict(encoder_options or {}))
             runs[name] = Dense(encoder).index(data.corpus).search(queries, k=check.k)
-    reports = {
-        name: evaluate(run, qrels, [check.metric], queries=queries) for name, run in runs.items()
-    }
-    before, after = reports["base"], reports["adapted"]
-    metric = before.metrics[0]
-    gain = after.mean[metric] - before.mean[metric]
-    position = {query: row for row, query in enumerate(after.query_ids.tolist())}
-    rows = [position[query] for query in before.query_ids.tolist()]
-    p_value = float(randomization_test(after.scores[rows, 0], before.scores[:, 0]))
-    keep = gain > check.min_gain and (check.max_p is None or p_value <= check.max_p)
+    # compare() evaluates both runs on the same questions and pairs them for the test
+    result = compare(
+        runs, qrels, [check.metric], baseline="base", correction="none", queries=queries, by="lang"
+    )
+    metric = result.metrics[0]
+    overall = result.row("adapted", metric)
+    keep = overall.delta > check.min_gain and (
+        check.max_p is None or overall.p_value <= check.max_p
+    )
     by_lang = {
-        lang: {"base": before.by_lang[lang][metric], "adapted": after.by_lang[lang][metric]}
-        for lang in before.languages
+        group: {"base": row.baseline_mean, "adapted": row.mean}
+        for group in result.groups
+        if group != ALL
+        for row in [result.row("adapted", metric, group)]
     }
     return CheckResult(
         metric,
         check.split,
-        int(before.num_queries["all"]),
-        before.mean[metric],
-        after.mean[metric],
-        p_value,
+        int(result.reports["base"].num_queries[ALL]),
+        overall.baseline_mean,
+        overall.mean,
+        overall.p_value,
         by_lang,
         keep,
     )
