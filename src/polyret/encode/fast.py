@@ -145,20 +145,15 @@ class FastEncoder(BaseEncoder):
         if self._torch_model is None:
             if self.config.threads:
                 torch.set_num_threads(self.config.threads)
-            self._torch_model = _MeanPooled(_load_transformer(self.path)).eval()
+            self._torch_model = _Headed(_load_transformer(self.path)).eval()
         with torch.inference_mode():
             pooled = self._torch_model(torch.from_numpy(ids), torch.from_numpy(mask))
         return pooled.numpy()
 
 
 def read_model_folder(path: Path) -> dict[str, Any]:
-    """What the fast path needs from a sentence-transformers folder, checked."""
-    if not (path / "config.json").is_file() or not (path / "tokenizer.json").is_file():
-        raise InvalidInputError(
-            "not a transformer model folder with a fast tokenizer (config.json + tokenizer.json)",
-            path=path,
-        )
-    config = _read_json(path / "config.json")
+    """What the fast path needs from a mean-pooling sentence-transformers folder, checked."""
+    spec = read_transformer_folder(path)
     pooling = (
         _read_json(path / "1_Pooling" / "config.json") if (path / "1_Pooling").is_dir() else {}
     )
@@ -170,6 +165,17 @@ def read_model_folder(path: Path) -> dict[str, Any]:
             "the fast path supports mean pooling only: use the 'sentence-transformers' backend",
             path=path / "1_Pooling" / "config.json",
         )
+    return spec
+
+
+def read_transformer_folder(path: Path) -> dict[str, Any]:
+    """Hidden size, token limit, prompts and pad id of a transformer folder (any pooling)."""
+    if not (path / "config.json").is_file() or not (path / "tokenizer.json").is_file():
+        raise InvalidInputError(
+            "not a transformer model folder with a fast tokenizer (config.json + tokenizer.json)",
+            path=path,
+        )
+    config = _read_json(path / "config.json")
     st_config = _read_json(path / "config_sentence_transformers.json")
     bert_config = _read_json(path / "sentence_bert_config.json")
     max_length = int(
@@ -204,34 +210,39 @@ def onnx_model(
     *,
     quantize: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
+    token_layers: tuple[int, ...] | None = None,
 ) -> Path:
-    """The cached ONNX export of a mean-pooling model folder, exporting it on first use.
+    """The cached ONNX export of a model folder, exporting it on first use.
 
     The graph takes ``input_ids`` and ``attention_mask`` (int64, ``[batch, tokens]``) and
-    returns the mean-pooled, unnormalized ``[batch, dim]`` embedding.
+    returns the mean-pooled, unnormalized ``[batch, dim]`` embedding, or with
+    ``token_layers`` the ``[batch, tokens, dim]`` token states (the sum of those hidden
+    layers, ``-1`` the last) that late interaction scores.
 
     Args:
         path: The model folder.
         quantize: int8 per-channel weights for every MatMul (dynamic activation
             quantization at run time).
         cache_dir: The polyret cache root (default ``$POLYRET_CACHE`` or ``~/.cache/polyret``).
+        token_layers: Export token states of these layers instead of the pooled embedding.
     """
     from polyret.models.export import models_cache_dir
 
     path = Path(path)
     key = model_folder_fingerprint(path)
     folder = models_cache_dir(cache_dir) / "onnx" / key
-    target = folder / ("model.int8.onnx" if quantize else "model.onnx")
+    stem = "model" if token_layers is None else "tokens" + "_".join(map(str, token_layers))
+    target = folder / (f"{stem}.int8.onnx" if quantize else f"{stem}.onnx")
     if target.is_file():
         return target
     folder.mkdir(parents=True, exist_ok=True)
     with file_lock(folder / ".lock"):
         if target.is_file():
             return target
-        fp32 = folder / "model.onnx"
+        fp32 = folder / f"{stem}.onnx"
         if not fp32.is_file():
             log.info("exporting %s to ONNX (once)", path)
-            _export_onnx(path, fp32)
+            _export_onnx(path, fp32, token_layers)
         if quantize:
             log.info("quantizing %s to int8 (once)", fp32)
             _quantize_onnx(fp32, target)
@@ -241,10 +252,10 @@ def onnx_model(
     return target
 
 
-def _export_onnx(path: Path, target: Path) -> None:
+def _export_onnx(path: Path, target: Path, token_layers: tuple[int, ...] | None = None) -> None:
     torch = require("torch", "dense", "the fast encoder")
     require("onnx", "dense", "the fast encoder")
-    model = _MeanPooled(_load_transformer(path)).eval()
+    model = _Headed(_load_transformer(path), token_layers).eval()
     ids = torch.ones((2, 8), dtype=torch.long)
     mask = torch.ones((2, 8), dtype=torch.long)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -261,7 +272,9 @@ def _export_onnx(path: Path, target: Path) -> None:
                 dynamic_axes={
                     "input_ids": {0: "batch", 1: "tokens"},
                     "attention_mask": {0: "batch", 1: "tokens"},
-                    "embedding": {0: "batch"},
+                    "embedding": {0: "batch"}
+                    if token_layers is None
+                    else {0: "batch", 1: "tokens"},
                 },
                 opset_version=17,
             )
@@ -313,23 +326,30 @@ def _activation_matmuls(source: Path) -> list[str]:
     ]
 
 
-class _MeanPooled:  # built lazily so importing this module does not import torch
-    def __new__(cls, transformer: Any) -> Any:
+class _Headed:  # built lazily so importing this module does not import torch
+    """The transformer with its output head: mean pooling, or token states of some layers."""
+
+    def __new__(cls, transformer: Any, token_layers: tuple[int, ...] | None = None) -> Any:
         torch = require("torch", "dense", "the fast encoder")
 
-        class MeanPooled(torch.nn.Module):  # type: ignore[name-defined,misc]
+        class Headed(torch.nn.Module):  # type: ignore[name-defined,misc]
             def __init__(self, inner: Any) -> None:
                 super().__init__()
                 self.inner = inner
 
             def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-                hidden = self.inner(
-                    input_ids=input_ids, attention_mask=attention_mask
-                ).last_hidden_state
+                out = self.inner(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    output_hidden_states=token_layers is not None,
+                )
+                if token_layers is not None:
+                    return sum(out.hidden_states[layer] for layer in token_layers)
+                hidden = out.last_hidden_state
                 weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
 
-        return MeanPooled(transformer)
+        return Headed(transformer)
 
 
 def _load_transformer(path: Path) -> Any:

@@ -28,6 +28,7 @@ from polyret.rerank.ensemble import (
     decorrelation_prior,
     spearman_matrix,
 )
+from polyret.rerank.late_interaction import LateInteractionReranker
 from polyret.rerank.llm_listwise import LLMListwiseReranker, parse_permutation, window_starts
 from polyret.rerank.llm_pointwise import LLMPointwiseReranker, score_answer
 from polyret.rerank.registry import (
@@ -48,6 +49,7 @@ __all__ = [
     "EnsembleReranker",
     "LLMListwiseReranker",
     "LLMPointwiseReranker",
+    "LateInteractionReranker",
     "PairReranker",
     "RerankConfig",
     "Reranker",

@@ -17,6 +17,7 @@ rerankers: Registry[Callable[..., Reranker]] = Registry(
         "cross-encoder": "polyret.rerank.cross_encoder:CrossEncoderReranker",
         "llm-pointwise": "polyret.rerank.llm_pointwise:LLMPointwiseReranker",
         "llm-listwise": "polyret.rerank.llm_listwise:LLMListwiseReranker",
+        "late-interaction": "polyret.rerank.late_interaction:LateInteractionReranker",
         "ensemble": "polyret.rerank.ensemble:EnsembleReranker",
     },
 )
@@ -45,6 +46,7 @@ class RerankerFamily:
 FAMILIES: dict[str, RerankerFamily] = {
     "bi-encoder": RerankerFamily(DEFAULT_MODEL, False, ("cache", "show_progress")),
     "cross-encoder": RerankerFamily(DEFAULT_MODEL, False, ("cache", "show_progress", "batch_size")),
+    "late-interaction": RerankerFamily(DEFAULT_MODEL, False, ("cache", "show_progress")),
     "llm-pointwise": RerankerFamily(None, True, ("cache", "show_progress")),
     "llm-listwise": RerankerFamily(None, True, ("show_progress",)),
 }

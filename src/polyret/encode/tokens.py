@@ -1,0 +1,340 @@
+"""Token vectors for late interaction (ColBERT, BGE-M3's multi-vector function).
+
+:class:`TokenEncoder` runs any transformer folder polyret can load (the packaged
+multilingual-e5-small, an adapted or fine-tuned copy, a BGE-M3-style folder) through the
+same int8 ONNX path as the dense encoder, but keeps one vector per token: the hidden
+states of the chosen layers, optionally through a trained linear projection
+(``colbert_linear.pt``, BGE-M3's file name and format), each L2-normalized. Special
+tokens, the ``query: ``/``passage: `` prefix and punctuation are masked out: they carry
+the instruction and the sentence shape, not the content MaxSim should match.
+
+:func:`maxsim` is the late-interaction score: the mean over query tokens of the best
+cosine with any document token (BGE-M3 averages where ColBERT sums; the mean keeps scores
+in [-1, 1] for fusion).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from polyret.encode.base import check_texts, length_batches
+from polyret.encode.fast import (
+    Runtime,
+    _cpu_count,
+    _load_tokenizer,
+    _onnx_available,
+    model_folder_fingerprint,
+    onnx_model,
+    read_transformer_folder,
+)
+from polyret.errors import InvalidInputError
+from polyret.models.catalogue import DEFAULT_MODEL
+from polyret.optional import require
+
+Storage = Literal["float16", "int8"]
+PROJECTION_FILE = "colbert_linear.pt"
+"""A trained token projection in a model folder (BGE-M3's name: ``weight`` [out, hidden]
+and ``bias`` [out] of a ``torch.nn.Linear``)."""
+_INT8_SCALE = 0.5 / 127  # a normalized 384-dim token vector's components stay within ±0.5
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """Ragged token vectors of several texts: text ``i`` owns rows ``offsets[i]:offsets[i+1]``.
+
+    Attributes:
+        vectors: ``[tokens, dim]`` float16, or int8 (value × ``scale``).
+        offsets: ``[texts + 1]`` row offsets.
+        scale: Multiplier from stored to real values (1 for float16).
+    """
+
+    vectors: np.ndarray
+    offsets: np.ndarray
+    scale: float = 1.0
+    _float: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        """Text ``row``'s token vectors as float32 ``[tokens, dim]``."""
+        part = self.vectors[self.offsets[row] : self.offsets[row + 1]]
+        return part.astype(np.float32) * np.float32(self.scale)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Tokens kept per text."""
+        return np.diff(self.offsets)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of vectors and offsets."""
+        return int(self.vectors.nbytes + self.offsets.nbytes)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> TokenVectors:
+        """The texts at ``rows``, in that order."""
+        rows = np.asarray(rows, np.int64)
+        lengths = self.lengths[rows]
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        index = np.concatenate(
+            [np.arange(self.offsets[r], self.offsets[r + 1]) for r in rows] or [np.zeros(0, int)]
+        )
+        return TokenVectors(self.vectors[index], offsets, self.scale)
+
+
+def maxsim(
+    query: np.ndarray, documents: TokenVectors, rows: Sequence[int] | np.ndarray
+) -> np.ndarray:
+    """Late-interaction scores of one query against the documents at ``rows``.
+
+    Args:
+        query: ``[query tokens, dim]`` float32 (normalized rows).
+        documents: Token vectors of the documents.
+        rows: Which documents to score.
+
+    Returns:
+        ``[len(rows)]``: per document, the mean over query tokens of the best cosine with
+        any of its tokens.
+
+    Example:
+        >>> docs = TokenVectors(np.eye(3, dtype=np.float16), np.array([0, 1, 3]))
+        >>> maxsim(np.eye(3, dtype=np.float32)[[1, 2]], docs, [0, 1]).tolist()
+        [0.0, 1.0]
+    """
+    rows = np.asarray(rows, np.int64)
+    if not len(rows):
+        return np.zeros(0)
+    picked = documents.take(rows)
+    # one matrix product for all candidates, then the max within each document's columns
+    sims = query @ (picked.vectors.astype(np.float32) * np.float32(picked.scale)).T
+    best = np.maximum.reduceat(sims, picked.offsets[:-1], axis=1)
+    return best.mean(axis=0).astype(np.float64)
+
+
+class TokenEncoder:
+    """Per-token, L2-normalized vectors of a transformer model folder.
+
+    Args:
+        model: A packaged model name, or a model folder (``config.json`` + ``tokenizer.json``).
+        layers: Hidden layers summed into each token state (``-1``: the last).
+        projection: A ``colbert_linear.pt`` file; ``"auto"`` uses the folder's own when it has
+            one; ``None`` uses the raw token states (zero-shot).
+        mask_punctuation: Drop punctuation tokens (specials and the prefix are always dropped).
+        storage: ``"float16"`` or ``"int8"`` (fixed range ±0.5).
+        runtime: ``"onnx"`` (int8 weights, as the dense encoder), ``"torch"`` or ``"auto"``.
+        quantize: int8 ONNX weights.
+        max_length: Tokens per text (``None``: the model's limit).
+        batch_size: Texts per forward pass (upper bound).
+        max_tokens: Padded tokens per forward pass.
+        threads: CPU threads (``None``: all).
+        cache_dir: The polyret cache root (exports, ONNX graphs).
+
+    Raises:
+        InvalidInputError: not a model folder, or a projection that does not fit it.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] = DEFAULT_MODEL,
+        *,
+        layers: Sequence[int] = (-1,),
+        projection: str | os.PathLike[str] | None = "auto",
+        mask_punctuation: bool = True,
+        storage: Storage = "float16",
+        runtime: Runtime = "auto",
+        quantize: bool = True,
+        max_length: int | None = None,
+        batch_size: int = 32,
+        max_tokens: int = 4096,
+        threads: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        from polyret.models.resolve import resolve_model
+
+        folder = resolve_model(model, cache_dir=cache_dir, hub=False, needs="config.json").folder
+        if folder is None:
+            raise InvalidInputError(f"{model!r} has no model folder", field="model")
+        if storage not in ("float16", "int8"):
+            raise InvalidInputError("storage must be 'float16' or 'int8'", field="storage")
+        self.path = Path(folder)
+        self.name = Path(str(model)).name
+        spec = read_transformer_folder(self.path)
+        self.max_length = min(max_length or spec["max_length"], spec["max_length"])
+        self.query_prefix = spec["prompts"].get("query", "")
+        self.passage_prefix = spec["prompts"].get("passage", spec["prompts"].get("document", ""))
+        self._pad_id = spec["pad_id"]
+        self.layers = tuple(int(layer) for layer in layers)
+        if not self.layers:
+            raise InvalidInputError("layers must name at least one layer", field="layers")
+        self.mask_punctuation = mask_punctuation
+        self.storage: Storage = storage
+        self.projection = self._load_projection(projection, spec["dim"])
+        self.dim = spec["dim"] if self.projection is None else self.projection[0].shape[0]
+        if runtime == "auto":
+            runtime = "onnx" if _onnx_available() else "torch"
+        self.runtime = runtime
+        self.quantize = bool(quantize and runtime == "onnx")
+        self.batch_size, self.max_tokens, self.threads = batch_size, max_tokens, threads
+        self._cache_dir = cache_dir
+        self._tokenizer = _load_tokenizer(self.path / "tokenizer.json", self.max_length)
+        self._session: Any = None
+        self._torch_model: Any = None
+
+    # -- public -----------------------------------------------------------------------
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha1 of the model folder, the projection and every output-changing option."""
+        identity = {
+            "model": model_folder_fingerprint(self.path),
+            "layers": self.layers,
+            "projection": None
+            if self.projection is None
+            else hashlib.sha1(self.projection[0].tobytes()).hexdigest(),
+            "punctuation": self.mask_punctuation,
+            "storage": self.storage,
+            "runtime": self.runtime,
+            "quantize": self.quantize,
+            "max_length": self.max_length,
+        }
+        return hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+    def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> TokenVectors:
+        """Token vectors of queries (query prefix added, then masked)."""
+        return self._encode(check_texts(texts), self.query_prefix, "query", show_progress)
+
+    def encode_documents(
+        self, texts: Sequence[str], *, show_progress: bool = False
+    ) -> TokenVectors:
+        """Token vectors of documents (passage prefix added, then masked)."""
+        return self._encode(check_texts(texts), self.passage_prefix, "passage", show_progress)
+
+    # -- internals --------------------------------------------------------------------
+    def _encode(
+        self, texts: list[str], prefix: str, kind: str, show_progress: bool
+    ) -> TokenVectors:
+        skip = len(self._tokenizer.encode(prefix, add_special_tokens=False).ids) if prefix else 0
+        encodings = self._tokenizer.encode_batch([prefix + t for t in texts])
+        lengths = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
+        kept: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        forward = self._onnx_forward if self.runtime == "onnx" else self._torch_forward
+        batches = length_batches(lengths, max_tokens=self.max_tokens, batch_size=self.batch_size)
+        with tqdm(total=len(texts), disable=not show_progress, desc=f"tokens {kind}") as bar:
+            for rows in batches:
+                width = int(lengths[rows[0]])
+                ids = np.full((len(rows), width), self._pad_id, np.int64)
+                mask = np.zeros((len(rows), width), np.int64)
+                for r, row in enumerate(rows):
+                    ids[r, : lengths[row]] = encodings[row].ids
+                    mask[r, : lengths[row]] = 1
+                states = forward(ids, mask)
+                for r, row in enumerate(rows):
+                    keep = self._content(encodings[row], skip)
+                    kept[row] = self._finish(states[r, keep])
+                bar.update(len(rows))
+        offsets = np.concatenate([[0], np.cumsum([len(k) for k in kept])]).astype(np.int64)
+        stacked = np.concatenate(kept) if kept else np.zeros((0, self.dim), np.float32)
+        if self.storage == "int8":
+            stored = np.clip(np.rint(stacked / _INT8_SCALE), -127, 127).astype(np.int8)
+            return TokenVectors(stored, offsets, _INT8_SCALE)
+        return TokenVectors(stacked.astype(np.float16), offsets)
+
+    def _content(self, encoding: Any, skip: int) -> np.ndarray:
+        """Positions of content tokens: not special, not the prefix, not punctuation.
+
+        A text with no content token keeps all its tokens (a query of only punctuation
+        still gets a score).
+        """
+        special = np.asarray(encoding.special_tokens_mask, bool)
+        ids = np.asarray(encoding.ids)
+        drop = special.copy()
+        first = int(np.argmin(special)) if not special.all() else 0
+        drop[first : first + skip] = True
+        if self.mask_punctuation:
+            drop |= np.isin(ids, self._punctuation_ids)
+        keep = np.flatnonzero(~drop)
+        return keep if len(keep) else np.arange(len(ids))
+
+    @cached_property
+    def _punctuation_ids(self) -> np.ndarray:
+        """Vocabulary ids whose text (word-start markers removed) is all punctuation."""
+        out = []
+        for piece, token_id in self._tokenizer.get_vocab().items():
+            text = piece.replace("\u2581", "").removeprefix("##")
+            if text and all(unicodedata.category(c).startswith("P") for c in text):
+                out.append(token_id)
+        return np.asarray(sorted(out), np.int64)
+
+    def _finish(self, states: np.ndarray) -> np.ndarray:
+        states = np.asarray(states, np.float32)
+        if self.projection is not None:
+            weight, bias = self.projection
+            states = states @ weight.T + bias
+        norms = np.linalg.norm(states, axis=1, keepdims=True)
+        return states / np.maximum(norms, 1e-12)
+
+    def _load_projection(
+        self, projection: str | os.PathLike[str] | None, hidden: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        if projection is None:
+            return None
+        file = self.path / PROJECTION_FILE if projection == "auto" else Path(projection)
+        if projection == "auto" and not file.is_file():
+            return None
+        if not file.is_file():
+            raise InvalidInputError("no projection file here", path=file)
+        torch = require("torch", "dense", "a late-interaction projection")
+        state = torch.load(file, map_location="cpu", weights_only=True)
+        weight = state.get("weight") if isinstance(state, dict) else None
+        if weight is None or weight.ndim != 2 or weight.shape[1] != hidden:
+            raise InvalidInputError(
+                f"expected a torch.nn.Linear state dict with weight [out, {hidden}]",
+                path=file,
+                field="weight",
+            )
+        bias = state.get("bias")
+        out = weight.shape[0]
+        return (
+            weight.float().numpy(),
+            np.zeros(out, np.float32) if bias is None else bias.float().numpy(),
+        )
+
+    def _onnx_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self._session is None:
+            import onnxruntime as ort  # type: ignore[import-untyped]
+
+            graph = onnx_model(
+                self.path,
+                quantize=self.quantize,
+                cache_dir=self._cache_dir,
+                token_layers=self.layers,
+            )
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads or _cpu_count()
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            self._session = ort.InferenceSession(
+                str(graph), options, providers=["CPUExecutionProvider"]
+            )
+        return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    def _torch_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        from polyret.encode.fast import _Headed, _load_transformer
+
+        torch = require("torch", "dense", "the token encoder")
+        if self._torch_model is None:
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            self._torch_model = _Headed(_load_transformer(self.path), self.layers).eval()
+        with torch.inference_mode():
+            return self._torch_model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
