@@ -34,5 +34,6 @@ from tests.encode.model_fixtures import (  # noqa: E402, F401
     polyret_cache,
     sample_texts,
     st_model,
+    token_encoder,
 )
 from tests.ray_cluster import ray_backend, ray_cluster  # noqa: E402, F401

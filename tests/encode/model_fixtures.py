@@ -53,6 +53,15 @@ def fast_encoder(e5_folder: Path, polyret_cache: Path):
 
 
 @pytest.fixture(scope="session")
+def token_encoder(e5_folder: Path, polyret_cache: Path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from polyret.encode.tokens import TokenEncoder
+
+    return TokenEncoder(e5_folder, cache_dir=polyret_cache, threads=2)
+
+
+@pytest.fixture(scope="session")
 def sample_texts() -> list[str]:
     """72 real sentences, 8 per language in 9 languages and 7 scripts (embedded collection)."""
     from polyret.datasets import load

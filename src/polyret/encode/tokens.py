@@ -62,7 +62,7 @@ class TokenVectors:
     vectors: np.ndarray
     offsets: np.ndarray
     scale: float = 1.0
-    _float: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _float: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -87,37 +87,44 @@ class TokenVectors:
         rows = np.asarray(rows, np.int64)
         lengths = self.lengths[rows]
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        index = np.concatenate(
-            [np.arange(self.offsets[r], self.offsets[r + 1]) for r in rows] or [np.zeros(0, int)]
-        )
+        index = np.repeat(self.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
         return TokenVectors(self.vectors[index], offsets, self.scale)
+
+    def as_float32(self) -> np.ndarray:
+        """All vectors as float32 real values (converted once, then kept)."""
+        if "all" not in self._float:
+            self._float["all"] = self.vectors.astype(np.float32) * np.float32(self.scale)
+        return self._float["all"]
 
 
 def maxsim(
-    query: np.ndarray, documents: TokenVectors, rows: Sequence[int] | np.ndarray
+    query: np.ndarray, documents: TokenVectors, rows: Sequence[int] | np.ndarray | None = None
 ) -> np.ndarray:
-    """Late-interaction scores of one query against the documents at ``rows``.
+    """Late-interaction scores of one query against the documents at ``rows`` (all: ``None``).
 
     Args:
         query: ``[query tokens, dim]`` float32 (normalized rows).
         documents: Token vectors of the documents.
-        rows: Which documents to score.
+        rows: Which documents to score (``None``: every one, in order).
 
     Returns:
-        ``[len(rows)]``: per document, the mean over query tokens of the best cosine with
-        any of its tokens.
+        Per document, the mean over query tokens of the best cosine with any of its tokens.
 
     Example:
         >>> docs = TokenVectors(np.eye(3, dtype=np.float16), np.array([0, 1, 3]))
         >>> maxsim(np.eye(3, dtype=np.float32)[[1, 2]], docs, [0, 1]).tolist()
         [0.0, 1.0]
     """
-    rows = np.asarray(rows, np.int64)
-    if not len(rows):
+    picked = documents if rows is None else documents.take(rows)
+    if not len(picked):
         return np.zeros(0)
-    picked = documents.take(rows)
+    vectors = (
+        documents.as_float32()
+        if rows is None
+        else picked.vectors.astype(np.float32) * np.float32(picked.scale)
+    )
     # one matrix product for all candidates, then the max within each document's columns
-    sims = query @ (picked.vectors.astype(np.float32) * np.float32(picked.scale)).T
+    sims = query @ vectors.T
     best = np.maximum.reduceat(sims, picked.offsets[:-1], axis=1)
     return best.mean(axis=0).astype(np.float64)
 
@@ -223,7 +230,6 @@ class TokenEncoder:
     def _encode(
         self, texts: list[str], prefix: str, kind: str, show_progress: bool
     ) -> TokenVectors:
-        skip = len(self._tokenizer.encode(prefix, add_special_tokens=False).ids) if prefix else 0
         encodings = self._tokenizer.encode_batch([prefix + t for t in texts])
         lengths = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
         kept: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
@@ -239,7 +245,7 @@ class TokenEncoder:
                     mask[r, : lengths[row]] = 1
                 states = forward(ids, mask)
                 for r, row in enumerate(rows):
-                    keep = self._content(encodings[row], skip)
+                    keep = self._content(encodings[row], len(prefix))
                     kept[row] = self._finish(states[r, keep])
                 bar.update(len(rows))
         offsets = np.concatenate([[0], np.cumsum([len(k) for k in kept])]).astype(np.int64)
@@ -249,29 +255,29 @@ class TokenEncoder:
             return TokenVectors(stored, offsets, _INT8_SCALE)
         return TokenVectors(stacked.astype(np.float16), offsets)
 
-    def _content(self, encoding: Any, skip: int) -> np.ndarray:
+    def _content(self, encoding: Any, prefix_chars: int) -> np.ndarray:
         """Positions of content tokens: not special, not the prefix, not punctuation.
 
-        A text with no content token keeps all its tokens (a query of only punctuation
-        still gets a score).
+        A prefix token is one that ends within the prefix's characters (token counts of a
+        prefix alone and in context differ: SentencePiece merges its trailing space). A
+        text with no content token keeps all its tokens (a query of only punctuation still
+        gets a score).
         """
-        special = np.asarray(encoding.special_tokens_mask, bool)
-        ids = np.asarray(encoding.ids)
-        drop = special.copy()
-        first = int(np.argmin(special)) if not special.all() else 0
-        drop[first : first + skip] = True
+        drop = np.asarray(encoding.special_tokens_mask, bool)
+        ends = np.fromiter((end for _, end in encoding.offsets), np.int64, len(drop))
+        drop |= ends <= prefix_chars
         if self.mask_punctuation:
-            drop |= np.isin(ids, self._punctuation_ids)
+            drop |= np.isin(np.asarray(encoding.ids), self._punctuation_ids)
         keep = np.flatnonzero(~drop)
-        return keep if len(keep) else np.arange(len(ids))
+        return keep if len(keep) else np.arange(len(drop))
 
     @cached_property
     def _punctuation_ids(self) -> np.ndarray:
-        """Vocabulary ids whose text (word-start markers removed) is all punctuation."""
+        """Vocabulary ids whose text (word-start markers removed) is punctuation or nothing."""
         out = []
         for piece, token_id in self._tokenizer.get_vocab().items():
-            text = piece.replace("\u2581", "").removeprefix("##")
-            if text and all(unicodedata.category(c).startswith("P") for c in text):
+            text = piece.replace("\u2581", "").removeprefix("##").strip()
+            if all(unicodedata.category(c).startswith("P") for c in text):
                 out.append(token_id)
         return np.asarray(sorted(out), np.int64)
 
