@@ -66,6 +66,11 @@ STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
         ("polyret.retrieve.dense:Dense", "config"),
         ("polyret.cli.retrieve_cmd:index", "dense_config"),
     ),
+    "index-multivector": (
+        "polyret.retrieve.multivector:MultiVectorConfig",
+        ("polyret.retrieve.multivector:MultiVector", "config"),
+        ("polyret.cli.retrieve_cmd:index", "multivector_config"),
+    ),
     "retrieve": (
         "polyret.retrieve.searching:SearchConfig",
         ("polyret.retrieve.searching:search", "config"),

@@ -18,6 +18,8 @@ from polyret.retrieve import (
     Dense,
     DenseConfig,
     FuseConfig,
+    MultiVector,
+    MultiVectorConfig,
     SearchConfig,
     load_index,
 )
@@ -35,6 +37,13 @@ from polyret.types import Corpus, Queries
     names={"index": "--faiss"},
     panel="Dense (--dense)",
 )
+@config_options(
+    MultiVectorConfig,
+    param="multivector_config",
+    prefix="multivector_",
+    exclude=("encoder",),
+    panel="Multi-vector (--multivector)",
+)
 @config_options(BM25Config, param="bm25", panel="BM25")
 def index(
     corpus: str = typer.Argument(
@@ -44,20 +53,33 @@ def index(
     dense: str = typer.Option(
         None, help="Build a dense index with this encoder (name or folder) instead of BM25."
     ),
+    multivector: str = typer.Option(
+        None,
+        help="Build a late-interaction (token vectors, MUVERA + MaxSim) index with this model "
+        "(name or folder) instead of BM25.",
+    ),
     processes: int = typer.Option(1, help="BM25: processes for text analysis."),
     overwrite: OverwriteOption = False,
     *,
     bm25: BM25Config,
     dense_config: DenseConfig,
+    multivector_config: MultiVectorConfig,
     backend: Backend,
 ) -> None:
-    """Build a language-aware BM25 index, or a dense (FAISS) index with --dense."""
+    """Build a language-aware BM25 index, a dense (FAISS) index with --dense, or a
+    multi-vector index with --multivector."""
     from polyret.distributed import EncoderSpec, index_bm25, index_dense
 
     refuse_existing(out, overwrite)
     documents = corpus_from(corpus)
-    if dense is not None:
-        retriever: BM25 | Dense = Dense(dense, dense_config)
+    retriever: BM25 | Dense | MultiVector
+    if dense is not None and multivector is not None:
+        raise typer.BadParameter("give --dense or --multivector, not both")
+    if multivector is not None:
+        retriever = MultiVector(multivector_config, encoder=multivector)
+        retriever.index(documents, show_progress=True)
+    elif dense is not None:
+        retriever = Dense(dense, dense_config)
         index_dense(retriever, documents, EncoderSpec(dense), backend, show_progress=True)
     else:
         retriever = index_bm25(
@@ -92,7 +114,7 @@ def search(
     config: SearchConfig,
     fusion: FuseConfig,
 ) -> None:
-    """Search one index (BM25 or dense), or several fused; write a TREC run."""
+    """Search one index (BM25, dense or multi-vector), or several fused; write a TREC run."""
     topics = queries_from(queries, split=split, lang=lang)
     indexes = [load_index(path) for path in [index_dir, *(hybrid or [])]]
     run = search_indexes(indexes, topics, config, fusion=fusion, show_progress=True)

@@ -34,6 +34,7 @@ META_FILE = "polyret.json"
 ArtifactType = Literal[
     "bm25",
     "dense",
+    "multivector",
     "dataset",
     "training-set",
     "model",
@@ -51,6 +52,7 @@ Loader = Callable[..., Any]
 _TYPES: dict[str, tuple[str, str | None]] = {
     "bm25": ("polyret.retrieve.bm25:BM25.load", None),
     "dense": ("polyret.retrieve.dense:Dense.load", "dense"),
+    "multivector": ("polyret.retrieve.multivector:MultiVector.load", "dense"),
     "dataset": ("polyret.io.beir:read_beir", None),
     "training-set": ("polyret.types.training:TrainingSet.load", None),
     "model": ("polyret.io.artifact:load_model", None),

@@ -1,4 +1,5 @@
-"""Adapters of the retrieval stages: index-bm25, index-dense, retrieve, fuse, rerank, evaluate.
+"""Adapters of the retrieval stages: index-bm25, index-dense, index-multivector, retrieve, fuse,
+rerank, evaluate.
 
 Each is a thin wrapper over the public function of its package; ``out`` is an empty
 folder that becomes the stage folder when the adapter returns. Runs are TREC files.
@@ -28,6 +29,7 @@ from polyret.pipeline.schema import (
 )
 from polyret.retrieve.bm25 import BM25Config
 from polyret.retrieve.dense import DenseConfig
+from polyret.retrieve.multivector import MultiVectorConfig
 
 
 def run_index_bm25(
@@ -58,6 +60,19 @@ def run_index_dense(
     dense.save(out, overwrite=True)
     write_encoder_spec(out, ref, p.encoder_options)
     return {"documents": dense.num_documents, "encoder": encoder.name}
+
+
+def run_index_multivector(
+    stage: StageBase[IndexDenseInputs, MultiVectorConfig], ctx: StageContext, out: Path
+) -> dict[str, Any]:
+    """:class:`polyret.retrieve.MultiVector` over the corpus with a named or trained model."""
+    from polyret.retrieve import MultiVector
+
+    p = stage.params
+    ref = str(ctx.input_dir("encoder")) if ctx.has("encoder") else p.encoder
+    index = MultiVector(p, encoder=ref).index(ctx.dataset().corpus, show_progress=True)
+    index.save(out, overwrite=True)
+    return {"documents": index.num_documents, "bytes per document": index.bytes_per_document}
 
 
 def run_retrieve(

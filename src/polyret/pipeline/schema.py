@@ -39,6 +39,7 @@ from polyret.rerank.config import RerankConfig
 from polyret.retrieve.bm25 import BM25Config
 from polyret.retrieve.dense import DenseConfig
 from polyret.retrieve.fusion import FuseConfig
+from polyret.retrieve.multivector import MultiVectorConfig
 from polyret.retrieve.searching import SearchConfig
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -395,6 +396,16 @@ STAGE_SPECS: dict[str, StageSpec] = {
             INDEX,
             {**_DATA, "encoder": (BI_ENCODER,)},
             f"{_ADAPTERS_RETRIEVAL}:run_index_dense",
+        ),
+        StageSpec(
+            "index-multivector",
+            "Encode the corpus's token vectors for late interaction (MUVERA encodings in "
+            "FAISS, exact MaxSim ranking); the stage folder is the index.",
+            IndexDenseInputs,
+            MultiVectorConfig,
+            INDEX,
+            {**_DATA, "encoder": (BI_ENCODER,)},
+            f"{_ADAPTERS_RETRIEVAL}:run_index_multivector",
         ),
         StageSpec(
             "retrieve",

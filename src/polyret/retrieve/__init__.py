@@ -1,10 +1,11 @@
-"""First-stage retrieval: BM25, dense (FAISS), fusion of several runs."""
+"""First-stage retrieval: BM25, dense (FAISS), multi-vector (MUVERA + MaxSim), fusion."""
 
 from polyret.retrieve.bm25 import BM25, BM25Config
 from polyret.retrieve.dense import Dense, DenseConfig
 from polyret.retrieve.fusion import FuseConfig, combiners, fuse, normalizers
 from polyret.retrieve.fusion_tuning import FusionTuning, simplex_grid, tune_fusion
 from polyret.retrieve.loading import load_index
+from polyret.retrieve.multivector import MultiVector, MultiVectorConfig
 from polyret.retrieve.searching import SearchConfig, search
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "DenseConfig",
     "FuseConfig",
     "FusionTuning",
+    "MultiVector",
+    "MultiVectorConfig",
     "SearchConfig",
     "combiners",
     "fuse",

@@ -9,14 +9,16 @@ from polyret.errors import InvalidInputError
 from polyret.io.artifact import load, read_meta
 from polyret.retrieve.bm25 import BM25
 from polyret.retrieve.dense import Dense
+from polyret.retrieve.multivector import MultiVector
 
-INDEX_TYPES = ("bm25", "dense")
+INDEX_TYPES = ("bm25", "dense", "multivector")
 
 
-def load_index(path: str | Path, **options: Any) -> BM25 | Dense:
-    """Load a BM25 or dense index folder written by ``save`` (``options`` go to ``Dense.load``)."""
+def load_index(path: str | Path, **options: Any) -> BM25 | Dense | MultiVector:
+    """Load a BM25, dense or multi-vector index folder written by ``save`` (``options`` go to
+    ``Dense.load``)."""
     kind = read_meta(path).get("type")
     if kind not in INDEX_TYPES:
         raise InvalidInputError(f"not an index: the folder holds {kind!r}", path=path, field="type")
-    index: BM25 | Dense = load(path, **options)
+    index: BM25 | Dense | MultiVector = load(path, **options)
     return index

@@ -10,6 +10,7 @@ from polyret.config import Config
 from polyret.retrieve.bm25 import BM25
 from polyret.retrieve.dense import Dense
 from polyret.retrieve.fusion import FuseConfig, fuse
+from polyret.retrieve.multivector import MultiVector
 from polyret.types import Queries, Run
 
 
@@ -20,7 +21,7 @@ class SearchConfig(Config):
 
 
 def search(
-    indexes: BM25 | Dense | Sequence[BM25 | Dense],
+    indexes: BM25 | Dense | MultiVector | Sequence[BM25 | Dense | MultiVector],
     queries: Queries,
     config: SearchConfig = SearchConfig(),  # frozen
     *,
@@ -37,6 +38,6 @@ def search(
         >>> list(search(index, Queries.from_dict({"q": "Rhein"}), SearchConfig(k=1))["q"])
         ['d1']
     """
-    many = [indexes] if isinstance(indexes, (BM25, Dense)) else list(indexes)
+    many = [indexes] if isinstance(indexes, (BM25, Dense, MultiVector)) else list(indexes)
     runs = [index.search(queries, k=config.k, show_progress=show_progress) for index in many]
     return runs[0] if len(runs) == 1 else fuse(runs, config=fusion, k=config.k)
