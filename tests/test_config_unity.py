@@ -51,6 +51,11 @@ STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
         ("polyret.train:train_bi_encoder", "config"),
         ("polyret.cli.train_cmd:bi_encoder_command", "settings"),
     ),
+    "train-heads": (
+        "polyret.train.config:HeadsConfig",
+        ("polyret.train:train_heads", "config"),
+        ("polyret.cli.train_cmd:heads_command", "settings"),
+    ),
     "train-cross-encoder": (
         "polyret.train.config:CrossEncoderConfig",
         ("polyret.train:train_cross_encoder", "config"),

@@ -1,4 +1,4 @@
-"""``polyret train bi-encoder|cross-encoder|distill`` and ``polyret merge``.
+"""``polyret train bi-encoder|cross-encoder|heads|distill`` and ``polyret merge``.
 
 Thin wrappers over :mod:`polyret.train`; each command's training options are the fields of
 its config (:mod:`polyret.train.config`, no torch), so ``polyret.train`` (torch,
@@ -20,7 +20,7 @@ from polyret.cli.options import build_config as config_from
 from polyret.cli.options import config_options, option_group
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import DEFAULT_MODEL
-from polyret.train.config import BiEncoderConfig, CrossEncoderConfig, DistillConfig
+from polyret.train.config import BiEncoderConfig, CrossEncoderConfig, DistillConfig, HeadsConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -133,6 +133,16 @@ def cross_encoder_command(*, run: TrainRun, settings: CrossEncoderConfig) -> Non
     from polyret.train import train_cross_encoder
 
     console.print(f"trained cross-encoder → {run.train(train_cross_encoder, settings)}")
+
+
+@train_app.command("heads")
+@trainer_options(HeadsConfig)
+@option_group(TrainRun, param="run")
+def heads_command(*, run: TrainRun, settings: HeadsConfig) -> None:
+    """Train the late-interaction head (BGE-M3's colbert_linear) over the frozen encoder."""
+    from polyret.train import train_heads
+
+    console.print(f"trained late-interaction head → {run.train(train_heads, settings)}")
 
 
 @train_app.command("distill")

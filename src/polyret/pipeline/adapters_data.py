@@ -21,6 +21,7 @@ from polyret.pipeline.schema import (
     MineParams,
     NoInputs,
     StageBase,
+    TrainHeadsInputs,
     TrainInputs,
 )
 from polyret.train.settle import settle_model_folder
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # torch: imported only by a config with a training stage
         AdaptParams,
         TrainBiEncoderParams,
         TrainCrossEncoderParams,
+        TrainHeadsParams,
     )
 
 
@@ -115,6 +117,18 @@ def run_train(
         train_cross_encoder(ctx.training_set(), p.base, out, config, dev=dev)
     else:
         train_bi_encoder(ctx.training_set(), p.base, out, config, dev=dev)
+    return settle_model_folder(out)
+
+
+def run_train_heads(
+    stage: StageBase[TrainHeadsInputs, TrainHeadsParams], ctx: StageContext, out: Path
+) -> dict[str, Any]:
+    """:func:`polyret.train.train_heads` over the ``encoder`` input (else ``base``)."""
+    from polyret.train import train_heads
+
+    p = stage.params
+    base = str(ctx.input_dir("encoder")) if ctx.has("encoder") else p.base
+    train_heads(ctx.training_set(), base, out, p.train_config(ctx.seed or 0), overwrite=True)
     return settle_model_folder(out)
 
 

@@ -349,6 +349,11 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
         from polyret.mine.registry import miners
 
         _known(miners, p.strategy, (*here, "strategy"), issue)
+    elif stage.type == "train-heads":
+        if "base" in p.model_fields_set and stage.inputs.encoder is not None:
+            issue((*here, "base"), "give the encoder either here (base) or as the encoder input")
+        elif stage.inputs.encoder is None:
+            update["base"] = _model_ref(p.base, base_dir, (*here, "base"), issue, "base model")
     elif stage.type in ("train-bi-encoder", "train-cross-encoder"):
         update["base"] = _model_ref(p.base, base_dir, (*here, "base"), issue, "base model")
     elif stage.type == "adapt":

@@ -90,6 +90,13 @@ class TrainInputs(_Strict):
     dataset: str | None = None
 
 
+class TrainHeadsInputs(_Strict):
+    """Examples, and optionally the encoder whose head is trained (e.g. an ``adapt`` stage)."""
+
+    examples: str
+    encoder: str | None = None
+
+
 class AdaptInputs(_Strict):
     """The collection (its corpus is adapted to, its dev split judges); optionally the
     index the negatives are mined from (default: the recipe's ``mining.retriever``) and the
@@ -368,6 +375,16 @@ STAGE_SPECS: dict[str, StageSpec] = {
             CROSS_ENCODER,
             _EXAMPLES,
             f"{_ADAPTERS_DATA}:run_train",
+        ),
+        StageSpec(
+            "train-heads",
+            "Train the late-interaction head (colbert_linear.pt) over a frozen encoder; the "
+            "stage folder is the encoder with its head.",
+            TrainHeadsInputs,
+            "polyret.pipeline.train_params:TrainHeadsParams",
+            BI_ENCODER,
+            {**_EXAMPLES, "encoder": (BI_ENCODER,)},
+            f"{_ADAPTERS_DATA}:run_train_heads",
         ),
         StageSpec(
             "adapt",

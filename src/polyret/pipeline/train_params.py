@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from polyret.adapt.config import AdaptConfig
 from polyret.models.catalogue import DEFAULT_MODEL
-from polyret.train.config import BiEncoderConfig, CrossEncoderConfig
+from polyret.train.config import BiEncoderConfig, CrossEncoderConfig, HeadsConfig
 
 _EXTRA = {"base", "dev_eval", "seed"}
 
@@ -43,6 +43,18 @@ class TrainCrossEncoderParams(CrossEncoderConfig):
     def train_config(self, seed: int) -> CrossEncoderConfig:
         """The trainer's config with the effective seed."""
         return CrossEncoderConfig(**self.model_dump(exclude=_EXTRA), seed=seed)
+
+
+class TrainHeadsParams(HeadsConfig):
+    """:class:`~polyret.train.HeadsConfig` fields, plus ``base`` (the frozen encoder, unless
+    the stage's ``encoder`` input names one) and ``seed`` (default: the config's)."""
+
+    base: str = DEFAULT_MODEL
+    seed: int | None = None  # type: ignore[assignment]
+
+    def train_config(self, seed: int) -> HeadsConfig:
+        """The trainer's config with the effective seed."""
+        return HeadsConfig(**self.model_dump(exclude={"base", "seed"}), seed=seed)
 
 
 class AdaptParams(AdaptConfig):

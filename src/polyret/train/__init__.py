@@ -1,4 +1,5 @@
-"""Training: bi-encoders, cross-encoders, distillation, checkpoint merging, ANCE refresh.
+"""Training: bi-encoders, cross-encoders, late-interaction heads, distillation, merging,
+ANCE refresh.
 
 Built on sentence-transformers' trainers (their loops, checkpoints and exact resume); the
 trainers need torch and sentence-transformers (``pip install 'polyret[train]'``). Every
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         BiEncoderConfig,
         CrossEncoderConfig,
         DistillConfig,
+        HeadsConfig,
         RefreshConfig,
         TrainConfig,
     )
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
         LiveEncoder,
         RerankDevEvaluator,
     )
+    from polyret.train.heads import train_heads
     from polyret.train.merge import merge_checkpoints, merge_state_dicts, slerp
     from polyret.train.refresh import DenseRemine, Remine, negatives_from_run, train_with_refresh
     from polyret.train.sampler import (
@@ -48,6 +51,7 @@ _EXPORTS = {
     "DenseDevEvaluator": "polyret.train.evaluation",
     "DenseRemine": "polyret.train.refresh",
     "DistillConfig": "polyret.train.config",
+    "HeadsConfig": "polyret.train.config",
     "LiveCrossEncoder": "polyret.train.evaluation",
     "LiveEncoder": "polyret.train.evaluation",
     "RefreshConfig": "polyret.train.config",
@@ -68,6 +72,7 @@ _EXPORTS = {
     "slerp": "polyret.train.merge",
     "train_bi_encoder": "polyret.train.bi_encoder",
     "train_cross_encoder": "polyret.train.cross_encoder",
+    "train_heads": "polyret.train.heads",
     "train_with_refresh": "polyret.train.refresh",
 }
 
@@ -77,6 +82,7 @@ __all__ = [
     "DenseDevEvaluator",
     "DenseRemine",
     "DistillConfig",
+    "HeadsConfig",
     "LiveCrossEncoder",
     "LiveEncoder",
     "RefreshConfig",
@@ -97,6 +103,7 @@ __all__ = [
     "slerp",
     "train_bi_encoder",
     "train_cross_encoder",
+    "train_heads",
     "train_with_refresh",
 ]
 

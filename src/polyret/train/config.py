@@ -197,3 +197,40 @@ class RefreshConfig(Config):
     top_k: int = Field(default=30, ge=2)
     skip_top: int = Field(default=0, ge=0)
     seed: int = 0
+
+
+class HeadsConfig(Config):
+    """The late-interaction head trained over a frozen encoder (:func:`polyret.train.heads.
+    train_heads`).
+
+    Args:
+        layers: Hidden layers summed into each token state (as the reranker reads them).
+        dim: Output dimension of the head (``None``: the encoder's, starting as identity).
+        max_steps: Optimizer steps.
+        batch_size: Queries per step (their positives and negatives are every query's
+            candidates).
+        learning_rate: AdamW learning rate.
+        temperature: Softmax temperature of the MaxSim scores.
+        num_negatives: Hard negatives per row taken from the training set.
+        distill: Weight of the self-distillation term (KL toward the frozen zero-shot
+            MaxSim + pooled-cosine teacher; 0: none).
+        max_seq_length: Tokens per text (``None``: the model's limit).
+        seed: Seeds the head, the batches and the sampling.
+        logging_steps: Log the mean loss every this many steps.
+        threads: torch CPU threads (``None``: torch's default).
+        show_progress: Progress bars.
+    """
+
+    layers: list[int] = Field(default=[-1, -2], min_length=1)
+    dim: int | None = Field(default=None, ge=8)
+    max_steps: int = Field(default=300, ge=1)
+    batch_size: int = Field(default=32, ge=2)
+    learning_rate: float = Field(default=1e-4, gt=0)
+    temperature: float = Field(default=0.02, gt=0)
+    num_negatives: int = Field(default=1, ge=0)
+    distill: float = Field(default=0.0, ge=0)
+    max_seq_length: int | None = Field(default=None, ge=8)
+    seed: int = 0
+    logging_steps: int = Field(default=50, ge=1)
+    threads: int | None = Field(default=None, ge=1)
+    show_progress: bool = False
