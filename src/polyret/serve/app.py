@@ -79,7 +79,8 @@ def create_app(
         lifespan=lifespan,
         title="polyret search",
         version=__version__,
-        description=f"BM25, dense, multi-vector, hybrid and reranked search over {service.served.source.name}.",
+        description="BM25, dense, multi-vector, hybrid and reranked search over "
+        f"{service.served.source.name}.",
     )
     app.state.service = service
 
