@@ -79,7 +79,8 @@ def create_app(
         lifespan=lifespan,
         title="polyret search",
         version=__version__,
-        description=f"BM25, dense, hybrid and reranked search over {service.served.source.name}.",
+        description="BM25, dense, multi-vector, hybrid and reranked search over "
+        f"{service.served.source.name}.",
     )
     app.state.service = service
 
@@ -97,7 +98,7 @@ def create_app(
 
     @app.post("/search", response_model=SearchResponse, responses=_ERRORS)
     def search(request: SearchRequest) -> SearchResponse:
-        """Search one query in the bm25, dense, hybrid or rerank mode."""
+        """Search one query in the bm25, dense, multivector, hybrid or rerank mode."""
         return service.search(request)
 
     @app.exception_handler(RequestValidationError)

@@ -1,7 +1,8 @@
 """Open what a search service serves: a pipeline run's indexes, or one index folder.
 
 A pipeline run directory (``manifest.json``, see :mod:`polyret.io.manifest`) gives
-every ``index-bm25`` / ``index-dense`` stage, named by its stage name; the document texts
+every ``index-bm25`` / ``index-dense`` / ``index-multivector`` stage, named by its stage
+name; the document texts
 come from the ``dataset`` stage the indexes were built from; the hybrid defaults (which
 BM25 and dense index, method, weights) from a ``fuse`` stage whose runs come from one BM25
 and one dense index (``fusion.json`` holds its tuned weights); the reranker from a
@@ -16,18 +17,22 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta
 from polyret.io.manifest import MANIFEST_FILE, read_encoder_spec, read_manifest
 from polyret.serve.locked import LockedEncoder
+from polyret.serve.schemas import IndexKind
 from polyret.types import Corpus
 
 log = logging.getLogger(__name__)
 
-IndexKind = Literal["bm25", "dense"]
-_INDEX_STAGES = {"index-bm25": "bm25", "index-dense": "dense"}
+_INDEX_STAGES: dict[str, IndexKind] = {
+    "index-bm25": "bm25",
+    "index-dense": "dense",
+    "index-multivector": "multivector",
+}
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,11 @@ class LoadedIndex:
 
     Attributes:
         name: Its stage name (a single folder: the folder name).
-        kind: ``"bm25"`` or ``"dense"``.
-        retriever: The :class:`~polyret.retrieve.BM25` or :class:`~polyret.retrieve.Dense`.
+        kind: ``"bm25"``, ``"dense"`` or ``"multivector"``.
+        retriever: The :class:`~polyret.retrieve.BM25`, :class:`~polyret.retrieve.Dense`
+            or :class:`~polyret.retrieve.MultiVector`.
         path: The index folder.
-        encoder: The dense index's encoder reference (name or model folder).
+        encoder: The dense or multi-vector index's model reference (name or folder).
     """
 
     name: str
@@ -58,15 +64,16 @@ class LoadedIndex:
 class HybridDefaults:
     """How ``hybrid`` fuses when a request does not say (the pipeline's fuse stage, if any).
 
-    ``weights`` are (BM25, dense).
+    ``weights`` are (BM25, dense); ``method`` and ``normalization`` are registered names
+    (:data:`polyret.retrieve.combiners`, :data:`polyret.retrieve.normalizers`).
     """
 
     bm25: str | None = None
     dense: str | None = None
-    method: Literal["rrf", "interpolation"] = "rrf"
+    method: str = "rrf"
     weights: tuple[float, float] = (1.0, 1.0)
     rrf_k: float = 60.0
-    normalization: Literal["min-max", "z-score", "none"] = "min-max"
+    normalization: str = "min-max"
     stage: str | None = None
 
 
@@ -137,7 +144,8 @@ def _load_run(run_dir: Path, corpus_source: str | None, rerank: bool) -> ServedI
     if not indexes:
         reasons = "".join(f"; {name}: {why}" for name, why in skipped.items())
         raise InvalidInputError(
-            f"the run holds no index-bm25 or index-dense stage that opens{reasons}", path=run_dir
+            f"the run holds no {' or '.join(_INDEX_STAGES)} stage that opens{reasons}",
+            path=run_dir,
         )
     corpus = _corpus(corpus_source, datasets, dirs, run_dir)
     hybrid = _hybrid_defaults(configs, dirs, indexes)
@@ -251,7 +259,7 @@ def _build_reranker(
 # single folders ------------------------------------------------------------------------------
 def _load_folder(folder: Path, corpus_source: str | None, rerank: bool) -> ServedIndexes:
     kind = read_meta(folder).get("type")
-    if kind not in ("bm25", "dense"):
+    if kind not in _INDEX_STAGES.values():
         raise InvalidInputError(
             f"not an index or a pipeline run: the folder holds {kind!r}", path=folder, field="type"
         )
@@ -280,10 +288,18 @@ def _load_folder(folder: Path, corpus_source: str | None, rerank: bool) -> Serve
 
 
 def _open_index(name: str, folder: Path, encoders: dict[str, LockedEncoder]) -> LoadedIndex:
-    """A BM25 index, or a dense one with its (shared, locked) encoder."""
-    from polyret.retrieve import load_index
+    """A BM25 or multi-vector index, or a dense one with its (shared, locked) encoder.
+
+    A multi-vector index keeps its own token encoder (not shareable with a dense one: it
+    runs another ONNX graph); the service serializes its searches.
+    """
+    from polyret.retrieve import MultiVector, load_index
 
     meta = read_meta(folder)
+    if meta.get("type") == "multivector":
+        log.info("serve: loading multi-vector index %s from %s", name, folder)
+        multivector = MultiVector.load(folder)
+        return LoadedIndex(name, "multivector", multivector, folder, multivector.config.encoder)
     if meta.get("type") != "dense":
         log.info("serve: loading BM25 index %s from %s", name, folder)
         return LoadedIndex(name, "bm25", load_index(folder), folder)

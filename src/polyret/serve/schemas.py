@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from polyret.errors import InvalidInputError
 from polyret.text import normalize_lang_code
 
-Mode = Literal["bm25", "dense", "hybrid", "rerank"]
-FusionMethod = Literal["rrf", "interpolation"]
+IndexKind = Literal["bm25", "dense", "multivector"]
+Mode = Literal["bm25", "dense", "multivector", "hybrid", "rerank"]
 
 MAX_QUERY_CHARS = 2000
 """Longest query accepted (characters); longer ones get a 422."""
@@ -22,10 +22,10 @@ MAX_RERANK_DEPTH = 200
 class SearchRequest(BaseModel):
     """One query to search.
 
-    ``index`` picks the index of its kind: the one searched in ``bm25``/``dense`` mode,
-    the BM25 or dense member of the ``hybrid``/``rerank`` fusion (the other member stays
-    the default). Unset fields take the defaults the loaded pipeline implies
-    (``GET /indexes``).
+    ``index`` picks the index of its kind: the one searched in ``bm25``/``dense``/
+    ``multivector`` mode, the BM25 or dense member of the ``hybrid``/``rerank`` fusion (the
+    other member stays the default); in ``rerank`` mode a multi-vector index is reranked
+    alone. Unset fields take the defaults the loaded pipeline implies (``GET /indexes``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -45,8 +45,10 @@ class SearchRequest(BaseModel):
         le=MAX_DEPTH,
         description="hybrid/rerank: documents each retriever contributes (at least k).",
     )
-    fusion: FusionMethod | None = Field(
-        default=None, description="hybrid/rerank: fusion method (default: the pipeline's)."
+    fusion: str | None = Field(
+        default=None,
+        description="hybrid/rerank: fusion method, a registered combiner (rrf, interpolation; "
+        "default: the pipeline's).",
     )
     weights: list[float] | None = Field(
         default=None,
@@ -76,6 +78,16 @@ class SearchRequest(BaseModel):
             return normalize_lang_code(value)
         except InvalidInputError as error:
             raise ValueError(error.reason) from None
+
+    @field_validator("fusion")
+    @classmethod
+    def _registered_fusion(cls, value: str | None) -> str | None:
+        # the combiners registry, not a Literal: a registered plugin combiner works too
+        from polyret.retrieve.fusion import combiners
+
+        if value is not None and value not in combiners:
+            raise ValueError(f"unknown fusion method {value!r}: use {', '.join(combiners.names())}")
+        return value
 
     @field_validator("weights")
     @classmethod
@@ -111,7 +123,7 @@ class IndexInfo(BaseModel):
     """One loaded index."""
 
     name: str
-    kind: Literal["bm25", "dense"]
+    kind: IndexKind
     documents: int
     encoder: str | None = None
     path: str

@@ -1,13 +1,14 @@
 """The search logic of the service, free of HTTP: one request in, one response out.
 
 Every mode calls polyret's own retrievers (:class:`~polyret.retrieve.BM25`,
-:class:`~polyret.retrieve.Dense`), :func:`polyret.retrieve.fuse` and the loaded reranker,
-so a hit's score is the score those return for the same query.
+:class:`~polyret.retrieve.Dense`, :class:`~polyret.retrieve.MultiVector`),
+:func:`polyret.retrieve.fuse` and the loaded reranker, so a hit's score is the score those
+return for the same query.
 
 Thread safety: the web framework calls :meth:`SearchService.search` from a pool of
 threads. Dense indexes share a :class:`~polyret.serve.locked.LockedEncoder` (see there
-why); FAISS searches of a built index are read-only and thread-safe. Each BM25 index and
-the reranker get a lock of their own (see :class:`SearchService`).
+why); FAISS searches of a built index are read-only and thread-safe. Each BM25 and
+multi-vector index and the reranker get a lock of their own (see :class:`SearchService`).
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import get_args
 
 import numpy as np
 
 from polyret._version import __version__
 from polyret.errors import InvalidInputError, MissingExtraError, UnknownNameError
-from polyret.serve.loading import IndexKind, LoadedIndex, ServedIndexes
+from polyret.serve.loading import LoadedIndex, ServedIndexes
 from polyret.serve.schemas import (
     MAX_QUERY_CHARS,
     Health,
     Hit,
     IndexesResponse,
     IndexInfo,
+    IndexKind,
     Mode,
     SearchRequest,
     SearchResponse,
@@ -72,9 +75,14 @@ class SearchService:
         self._langs = [] if corpus is None else corpus.langs
         # BM25 search analyzes the query with module-wide cached analyzers (PyStemmer
         # stemmers, segmenters) that are not documented thread-safe, and the search holds
-        # the GIL for most of its ~ms anyway: one search per index at a time.
-        self._bm25_locks = {
-            name: threading.Lock() for name, i in self.indexes.items() if i.kind == "bm25"
+        # the GIL for most of its ~ms anyway: one search per index at a time. A multi-vector
+        # index's token encoder creates its ONNX session lazily (two threads could both
+        # build one; warm_up creates it, but warm-up is optional) and one encoding already
+        # uses every core: one search per index at a time too.
+        self._locks = {
+            name: threading.Lock()
+            for name, i in self.indexes.items()
+            if i.kind in ("bm25", "multivector")
         }
         # Rerankers record per-call diagnostics on themselves (fallbacks, windowed) and a
         # cross-encoder's torch model is not documented re-entrant: one rerank at a time.
@@ -85,8 +93,8 @@ class SearchService:
     def modes(self) -> list[Mode]:
         """The modes the loaded indexes support."""
         kinds = {i.kind for i in self.indexes.values()}
-        modes: list[Mode] = [m for m in ("bm25", "dense") if m in kinds]  # type: ignore[misc]
-        if kinds == {"bm25", "dense"}:
+        modes: list[Mode] = [k for k in get_args(IndexKind) if k in kinds]  # a kind's own mode
+        if {"bm25", "dense"} <= kinds:
             modes.append("hybrid")
         if self.served.reranker is not None:
             modes.append("rerank")
@@ -171,7 +179,7 @@ class SearchService:
             lang = request.lang or _detect(request.query)
         queries = Queries.from_records([{"id": QUERY_ID, "text": request.query, "lang": lang}])
         mode = request.mode
-        if mode in ("bm25", "dense"):
+        if mode in ("bm25", "dense", "multivector"):
             index = self._pick(mode, request.index)
             used = [index.name]
             with _timed(timing, mode):
@@ -192,10 +200,11 @@ class SearchService:
         )  # fmt: skip
 
     def _first_stage(self, index: LoadedIndex, queries: Queries, k: int) -> Run:
-        if index.kind == "bm25":
-            with self._bm25_locks[index.name]:
-                return index.retriever.search(queries, k=k)
-        return index.retriever.search(queries, k=k)
+        lock = self._locks.get(index.name)
+        if lock is None:  # dense: its LockedEncoder serializes the encoding
+            return index.retriever.search(queries, k=k)
+        with lock:
+            return index.retriever.search(queries, k=k)
 
     def _fused(
         self,
@@ -281,7 +290,8 @@ class SearchService:
                     field="index",
                 )
             return index
-        default = getattr(self.served.hybrid, kind) or next(iter(self._of_kind(kind)), None)
+        # the hybrid defaults name the BM25 and dense member; other kinds: the first loaded
+        default = getattr(self.served.hybrid, kind, None) or next(iter(self._of_kind(kind)), None)
         if default is None:
             raise InvalidInputError(
                 f"mode {kind!r} needs a {kind} index; loaded: "
@@ -291,26 +301,37 @@ class SearchService:
         return self.indexes[default]
 
     def _members(self, mode: Mode, name: str | None) -> list[LoadedIndex]:
-        """The BM25 and dense indexes to fuse (``name`` replaces the one of its kind)."""
+        """The BM25 and dense indexes to fuse (``name`` replaces the one of its kind).
+
+        ``rerank`` without both kinds loaded, or with ``name`` of another kind (a
+        multi-vector index), reranks that one first stage alone (unnamed: the first index).
+        """
         chosen = self._named(name) if name is not None else None
-        kinds = {i.kind for i in self.indexes.values()}
         if mode == "rerank" and self.served.reranker is None:
             raise InvalidInputError(
                 "mode 'rerank' needs a reranker and the corpus texts, which were not loaded",
                 field="mode",
             )
-        if kinds != {"bm25", "dense"}:
-            if mode == "hybrid":
+        fused: tuple[IndexKind, IndexKind] = ("bm25", "dense")
+        both = set(fused) <= {i.kind for i in self.indexes.values()}
+        if both and (chosen is None or chosen.kind in fused):
+            return [
+                chosen if chosen is not None and chosen.kind == kind else self._pick(kind, None)
+                for kind in fused
+            ]
+        if mode == "hybrid":
+            if both and chosen is not None:
                 raise InvalidInputError(
-                    "mode 'hybrid' needs a BM25 and a dense index; loaded: "
-                    + ", ".join(f"{i.name} ({i.kind})" for i in self.indexes.values()),
-                    field="mode",
+                    f"index {name!r} is a {chosen.kind} index; mode 'hybrid' fuses a BM25 and "
+                    f"a dense index ({', '.join(self._of_kind('bm25') + self._of_kind('dense'))})",
+                    field="index",
                 )
-            return [chosen or next(iter(self.indexes.values()))]  # rerank one first stage
-        return [
-            chosen if chosen is not None and chosen.kind == kind else self._pick(kind, None)
-            for kind in ("bm25", "dense")
-        ]  # type: ignore[misc]
+            raise InvalidInputError(
+                "mode 'hybrid' needs a BM25 and a dense index; loaded: "
+                + ", ".join(f"{i.name} ({i.kind})" for i in self.indexes.values()),
+                field="mode",
+            )
+        return [chosen or next(iter(self.indexes.values()))]  # rerank one first stage
 
 
 def _detect(text: str) -> str:
