@@ -134,9 +134,9 @@ class TokenEncoder:
 
     Args:
         model: A packaged model name, or a model folder (``config.json`` + ``tokenizer.json``).
-        layers: Hidden layers summed into each token state (default: the last two, measured
-            better than the last alone on 16 of the 18 shared collections; see
-            ``benchmarks/bench_late_interaction.py``).
+        layers: Hidden layers summed into each token state (default: the last two; as a
+            reranker of the hybrid they beat the last layer alone in 14 of 17 shared
+            collections, ``benchmarks/bench_late_interaction.py``).
         projection: A ``colbert_linear.pt`` file; ``"auto"`` uses the folder's own when it has
             one; ``None`` uses the raw token states (zero-shot).
         mask_punctuation: Drop punctuation tokens (specials and the prefix are always dropped).
