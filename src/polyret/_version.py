@@ -1,3 +1,3 @@
 """The release, in the lowest layer so that writers of saved folders can record it."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -154,3 +154,30 @@ def test_fast_path_reads_both_pooling_config_styles(e5_folder, tmp_path, pooling
     else:
         with pytest.raises(InvalidInputError, match="mean pooling only"):
             read_model_folder(folder)
+
+
+def test_fingerprint_ignores_records_and_follows_weight_content(tmp_path):
+    """A copy of a model with adapt's records and restamped weights is the same model (its
+    ONNX graphs are reused); other weights are another model."""
+    import shutil
+
+    from polyret.encode.fast import model_folder_fingerprint
+    from polyret.io.stamp import stamp_large_files
+
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text('{"hidden_size": 4}')
+    (base / "model.safetensors").write_bytes(b"w" * 100_000)
+    stamp_large_files(base)
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy)
+    (copy / "adaptation.json").write_text("{}")
+    (copy / "provenance.json").write_text("{}")
+    (copy / "training-set").mkdir()
+    (copy / "training-set" / "rows.parquet").write_bytes(b"x")
+    (copy / "model.safetensors").touch()  # a new mtime, as any rewrite gives
+    stamp_large_files(copy)
+    assert model_folder_fingerprint(copy) == model_folder_fingerprint(base)
+    (copy / "model.safetensors").write_bytes(b"v" * 100_000)
+    stamp_large_files(copy)
+    assert model_folder_fingerprint(copy) != model_folder_fingerprint(base)

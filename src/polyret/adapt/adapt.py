@@ -15,6 +15,7 @@ from polyret.adapt.config import AdaptConfig
 from polyret.curate import answers_cache, apply_filters, filters_from, generator_from
 from polyret.errors import InvalidInputError, OutputExistsError
 from polyret.io.atomic import atomic_directory, atomic_write
+from polyret.io.manifest import ADAPTATION_FILE
 from polyret.mine import MiningConfig, mine_negatives
 from polyret.mine.negatives import RetrieverSpec
 from polyret.models.resolve import resolve_model
@@ -23,7 +24,6 @@ from polyret.types import Corpus, Dataset, Run, TrainingSet
 
 log = logging.getLogger(__name__)
 
-ADAPTATION_FILE = "adaptation.json"
 """What the adapted folder says about its adaptation: the dev check and the training data."""
 TRAINING_SET_DIR = "training-set"
 """The rows that trained the candidate, saved inside the adapted folder."""

