@@ -129,16 +129,8 @@ class FastEncoder(BaseEncoder):
     # -- runtimes ---------------------------------------------------------------------
     def _onnx_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self._session is None:
-            import onnxruntime as ort  # type: ignore[import-untyped]
-
             onnx_file = onnx_model(self.path, quantize=self.quantize, cache_dir=self._cache_dir)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.config.threads or _cpu_count()
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            self._session = ort.InferenceSession(
-                str(onnx_file), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = onnx_session(onnx_file, self.config.threads)
         return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     def _torch_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -150,6 +142,17 @@ class FastEncoder(BaseEncoder):
         with torch.inference_mode():
             pooled = self._torch_model(torch.from_numpy(ids), torch.from_numpy(mask))
         return pooled.numpy()
+
+
+def onnx_session(graph: Path, threads: int | None) -> Any:
+    """An ONNX Runtime CPU session over ``graph`` (``threads``: intra-op, default all cores)."""
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or _cpu_count()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
 
 def read_model_folder(path: Path) -> dict[str, Any]:

@@ -31,11 +31,11 @@ from tqdm.auto import tqdm
 from polyret.encode.base import check_texts, length_batches
 from polyret.encode.fast import (
     Runtime,
-    _cpu_count,
     _load_tokenizer,
     _onnx_available,
     model_folder_fingerprint,
     onnx_model,
+    onnx_session,
     read_transformer_folder,
 )
 from polyret.errors import InvalidInputError
@@ -319,21 +319,13 @@ class TokenEncoder:
 
     def _onnx_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self._session is None:
-            import onnxruntime as ort  # type: ignore[import-untyped]
-
             graph = onnx_model(
                 self.path,
                 quantize=self.quantize,
                 cache_dir=self._cache_dir,
                 token_layers=self.layers,
             )
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads or _cpu_count()
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            self._session = ort.InferenceSession(
-                str(graph), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = onnx_session(graph, self.threads)
         return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     def _torch_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
