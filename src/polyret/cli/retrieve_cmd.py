@@ -110,8 +110,6 @@ def index(
 @app.command()
 @config_options(
     FuseConfig,
-    LearnedSparse,
-    LearnedSparseConfig,
     param="fusion",
     prefix="fusion_",
     names={"method": "--fusion", "weights": "--weights"},
@@ -134,7 +132,8 @@ def search(
     config: SearchConfig,
     fusion: FuseConfig,
 ) -> None:
-    """Search one index (BM25, dense, multi-vector or learned sparse), or several fused; write a TREC run."""
+    """Search one index (BM25, dense, multi-vector, learned sparse) or several fused; write a
+    TREC run."""
     topics = queries_from(queries, split=split, lang=lang)
     indexes = [load_index(path) for path in [index_dir, *(hybrid or [])]]
     run = search_indexes(indexes, topics, config, fusion=fusion, show_progress=True)

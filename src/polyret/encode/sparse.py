@@ -52,9 +52,10 @@ def sparse_rows(
     zero and negative weights dropped.
 
     Example:
-        >>> m = sparse_rows(np.array([0, 0, 1]), np.array([5, 5, 2]), np.array([.2, .7, .0]), (2, 8))
-        >>> m.toarray()[0, 5].round(2), m.nnz
-        (np.float32(0.7), 1)
+        >>> ids, weights = np.array([5, 5, 2]), np.array([0.2, 0.7, 0.0])
+        >>> m = sparse_rows(np.array([0, 0, 1]), ids, weights, (2, 8))
+        >>> float(m[0, 5]), m.nnz
+        (0.699999988079071, 1)
     """
     keep = weights > 0
     texts, ids, weights = texts[keep], ids[keep], weights[keep].astype(np.float32)

@@ -17,8 +17,8 @@ Index = BM25 | Dense | MultiVector | LearnedSparse
 
 
 def load_index(path: str | Path, **options: Any) -> Index:
-    """Load a BM25, dense, multi-vector or learned-sparse index folder written by ``save`` (``options`` go to
-    ``Dense.load``)."""
+    """Load a BM25, dense, multi-vector or learned-sparse index folder written by ``save``
+    (``options`` go to ``Dense.load``)."""
     kind = read_meta(path).get("type")
     if kind not in INDEX_TYPES:
         raise InvalidInputError(f"not an index: the folder holds {kind!r}", path=path, field="type")
