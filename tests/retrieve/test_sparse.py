@@ -91,23 +91,23 @@ def test_sparse_head_matches_a_direct_computation(m3_folder, sample_texts):
         assert np.allclose([expected[i] for i in got.indices], got.data, atol=1e-4)
 
 
-def test_index_scores_are_dot_products_and_survive_save_load(
-    german, sparse_index, tmp_path: Path
-):
+def test_index_scores_are_dot_products_and_survive_save_load(german, sparse_index, tmp_path: Path):
     _, queries, _ = german
     run = sparse_index.search(queries, k=5)
     q = sparse_index.encoder.encode_queries(queries.texts)
-    dense_scores = (q @ sparse_index.matrix).toarray()
+    expanded = np.zeros((q.shape[1], sparse_index.num_documents), np.float32)
+    expanded[sparse_index.terms] = sparse_index.matrix.toarray()  # back to vocabulary rows
+    dense_scores = q.toarray() @ expanded
     doc_row = {d: i for i, d in enumerate(sparse_index._doc_ids)}
     for i, query_id in enumerate(queries.ids[:20]):
-        ranked = run[query_id] if query_id in run else {}
+        ranked = run.get(query_id, {})
         assert len(ranked) == min(5, int((dense_scores[i] > 0).sum()))
         for doc_id, score in ranked.items():
             assert score == pytest.approx(dense_scores[i, doc_row[doc_id]], rel=1e-5)
         if ranked:
             assert min(ranked.values()) >= np.sort(dense_scores[i])[-len(ranked)] - 1e-6
-    assert sparse_index.matrix.shape == (sparse_index.encoder.vocab_size, len(doc_row))
-    assert 0 < sparse_index.bytes_per_document < 4000
+    assert sparse_index.matrix.shape == (len(sparse_index.terms), len(doc_row))
+    assert 0 < sparse_index.bytes_per_document < 400
     sparse_index.save(tmp_path / "sparse")
     loaded = load_index(tmp_path / "sparse")
     assert isinstance(loaded, LearnedSparse)

@@ -39,10 +39,8 @@ from polyret.encode.fast import (
 from polyret.encode.tokens import TextKind, TokenEncoder, read_linear
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import DEFAULT_MODEL
+from polyret.models.m3 import SPARSE_FILE
 from polyret.optional import require
-
-SPARSE_FILE = "sparse_linear.pt"
-"""The sparse head in a model folder (BGE-M3's name: a ``torch.nn.Linear(hidden, 1)``)."""
 
 
 def sparse_rows(

@@ -40,11 +40,12 @@ from polyret.encode.fast import (
 )
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import DEFAULT_MODEL
+from polyret.models.m3 import COLBERT_FILE
 from polyret.optional import require
 
 Storage = Literal["float16", "int8"]
 TextKind = Literal["query", "passage"]
-PROJECTION_FILE = "colbert_linear.pt"
+PROJECTION_FILE = COLBERT_FILE
 """A trained token projection in a model folder (BGE-M3's name: ``weight`` [out, hidden]
 and ``bias`` [out] of a ``torch.nn.Linear``)."""
 _INT8_SCALE = 0.5 / 127  # a normalized 384-dim token vector's components stay within ±0.5

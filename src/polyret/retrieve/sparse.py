@@ -2,10 +2,11 @@
 sparse product.
 
 The corpus's weights (:func:`polyret.encode.sparse.load_sparse_encoder`: BGE-M3's sparse
-head or a SPLADE model) are kept as one scipy CSR matrix ``[vocab × documents]`` (a term
-× document matrix, as BM25 keeps its scores); a batch of queries ``[queries × vocab]``
-times it gives every score at once, and only documents sharing a token with the query
-are candidates.
+head or a SPLADE model) are kept as one scipy CSR matrix ``[terms × documents]`` (a term
+× document matrix, as BM25 keeps its scores) over the vocabulary ids that occur in the
+corpus (``terms``: a 250k-id vocabulary would otherwise cost 2 MB of row offsets); a batch
+of queries, restricted to those ids, times it gives every score at once, and only
+documents sharing a token with the query are candidates.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class LearnedSparse:
         self.encoder: SparseEncoder | SpladeEncoder = load_sparse_encoder(
             self.config.encoder, **self.config.encoder_options
         )
-        self.matrix: Any = None  # CSR [vocab × documents]
+        self.matrix: Any = None  # CSR [terms × documents]
+        self.terms: np.ndarray | None = None  # vocabulary id of each matrix row
         self._doc_ids: np.ndarray | None = None
 
     def index(self, corpus: Corpus, *, show_progress: bool = False) -> LearnedSparse:
@@ -69,7 +71,8 @@ class LearnedSparse:
         if len(corpus) == 0:
             raise InvalidInputError("cannot index an empty corpus")
         weights = self.encoder.encode_documents(corpus.full_texts(), show_progress=show_progress)
-        self.matrix = weights.T.tocsr()
+        self.terms = np.unique(weights.indices).astype(np.int32)
+        self.matrix = weights[:, self.terms].T.tocsr()
         self._doc_ids = np.asarray(corpus.ids, dtype=object)
         log.info(
             "sparse: %d documents, %.1f terms each, %d bytes per document",
@@ -86,11 +89,12 @@ class LearnedSparse:
 
     @property
     def bytes_per_document(self) -> int:
-        """Bytes of the inverted index (weights, doc rows, term offsets) per document."""
-        if self.matrix is None or not self.num_documents:
+        """Bytes of the inverted index (weights, doc rows, term offsets, term ids) per document."""
+        if self.matrix is None or self.terms is None or not self.num_documents:
             return 0
         m = self.matrix
-        return int((m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / self.num_documents)
+        total = m.data.nbytes + m.indices.nbytes + m.indptr.nbytes + self.terms.nbytes
+        return int(total / self.num_documents)
 
     def search(self, queries: Queries, k: int = 1000, *, show_progress: bool = False) -> Run:
         """Top ``k`` per query by the dot product of sparse weights (documents sharing no
@@ -102,6 +106,7 @@ class LearnedSparse:
         if k < 1:
             raise InvalidInputError(f"k must be >= 1, got {k}", field="k")
         weights = self.encoder.encode_queries(queries.texts, show_progress=show_progress)
+        weights = weights[:, self.terms]  # ids absent from the corpus score nothing
         k = min(k, self.num_documents)
         rows = np.full((len(queries), k), -1, np.int64)
         scores = np.zeros(rows.shape, np.float32)
@@ -115,10 +120,11 @@ class LearnedSparse:
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Save the inverted index, doc ids and the encoder's identity, atomically."""
-        if self.matrix is None or self._doc_ids is None:
+        if self.matrix is None or self._doc_ids is None or self.terms is None:
             raise InvalidInputError("the sparse index is empty: nothing to save")
         with atomic_directory(path, overwrite=overwrite) as tmp:
             sp.save_npz(tmp / "matrix.npz", self.matrix, compressed=False)
+            np.save(tmp / "terms.npy", self.terms)
             with atomic_write(tmp / "doc_ids.json") as handle:
                 json.dump(self._doc_ids.tolist(), handle, ensure_ascii=False)
             write_meta(
@@ -148,6 +154,7 @@ class LearnedSparse:
                 field="encoder",
             )
         retriever.matrix = sp.load_npz(path / "matrix.npz").tocsr()
+        retriever.terms = np.load(path / "terms.npy")
         doc_ids = json.loads((path / "doc_ids.json").read_text(encoding="utf-8"))
         retriever._doc_ids = np.asarray(doc_ids, dtype=object)
         return retriever
