@@ -11,8 +11,8 @@ documents sharing a token with the query are candidates.
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ from polyret.config import Config
 from polyret.encode.sparse import SparseEncoder, SpladeEncoder, load_sparse_encoder
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta, write_meta
-from polyret.io.atomic import atomic_directory, atomic_write
+from polyret.io.atomic import atomic_directory
 from polyret.models.catalogue import DEFAULT_MODEL
+from polyret.retrieve.persist import check_fingerprint, read_doc_ids, write_doc_ids
 from polyret.types import Corpus, Queries, Run
 
 log = logging.getLogger(__name__)
@@ -99,34 +100,41 @@ class LearnedSparse:
     def search(self, queries: Queries, k: int = 1000, *, show_progress: bool = False) -> Run:
         """Top ``k`` per query by the dot product of sparse weights (documents sharing no
         weighted token with the query are not returned)."""
-        if self.matrix is None or self._doc_ids is None:
+        self._ready(k)
+        weights = self.encoder.encode_queries(queries.texts, show_progress=show_progress)
+        return self.search_weights(queries.ids, weights, k)
+
+    def search_weights(self, query_ids: Sequence[str], weights: sp.csr_matrix, k: int) -> Run:
+        """:meth:`search` for queries already encoded (CSR ``[queries × vocab]``)."""
+        matrix, terms, doc_ids = self._ready(k)
+        weights = weights.tocsr()[:, terms]  # ids absent from the corpus score nothing
+        k = min(k, len(doc_ids))
+        rows = np.full((weights.shape[0], k), -1, np.int64)
+        scores = np.zeros(rows.shape, np.float32)
+        step = max(1, _SCORES_PER_BATCH // len(doc_ids))
+        for start in range(0, weights.shape[0], step):
+            product = (weights[start : start + step] @ matrix).tocsr()
+            for i in range(product.shape[0]):
+                found, value = _top(product, i, k)
+                rows[start + i, : len(found)], scores[start + i, : len(found)] = found, value
+        return Run.from_topk(query_ids, rows, scores, doc_ids)
+
+    def _ready(self, k: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        if self.matrix is None or self.terms is None or self._doc_ids is None:
             raise InvalidInputError(
                 "the sparse index is empty: call index() or LearnedSparse.load() first"
             )
         if k < 1:
             raise InvalidInputError(f"k must be >= 1, got {k}", field="k")
-        weights = self.encoder.encode_queries(queries.texts, show_progress=show_progress)
-        weights = weights[:, self.terms]  # ids absent from the corpus score nothing
-        k = min(k, self.num_documents)
-        rows = np.full((len(queries), k), -1, np.int64)
-        scores = np.zeros(rows.shape, np.float32)
-        step = max(1, _SCORES_PER_BATCH // self.num_documents)
-        for start in range(0, len(queries), step):
-            product = (weights[start : start + step] @ self.matrix).tocsr()
-            for i in range(product.shape[0]):
-                found, value = _top(product, i, k)
-                rows[start + i, : len(found)], scores[start + i, : len(found)] = found, value
-        return Run.from_topk(queries.ids, rows, scores, self._doc_ids)
+        return self.matrix, self.terms, self._doc_ids
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Save the inverted index, doc ids and the encoder's identity, atomically."""
-        if self.matrix is None or self._doc_ids is None or self.terms is None:
-            raise InvalidInputError("the sparse index is empty: nothing to save")
+        matrix, terms, doc_ids = self._ready(1)
         with atomic_directory(path, overwrite=overwrite) as tmp:
-            sp.save_npz(tmp / "matrix.npz", self.matrix, compressed=False)
-            np.save(tmp / "terms.npy", self.terms)
-            with atomic_write(tmp / "doc_ids.json") as handle:
-                json.dump(self._doc_ids.tolist(), handle, ensure_ascii=False)
+            sp.save_npz(tmp / "matrix.npz", matrix, compressed=False)
+            np.save(tmp / "terms.npy", terms)
+            write_doc_ids(tmp, doc_ids)
             write_meta(
                 tmp,
                 "sparse",
@@ -145,18 +153,15 @@ class LearnedSparse:
         path = Path(path)
         meta = read_meta(path, "sparse", _FORMAT)
         retriever = cls(LearnedSparseConfig(**meta["config"]))
-        saved = meta["encoder"]["fingerprint"]
-        if retriever.encoder.fingerprint != saved:
-            raise InvalidInputError(
-                f"this index was built with another version of {retriever.config.encoder!r} "
-                f"(fingerprint {saved[:12]}, now {retriever.encoder.fingerprint[:12]})",
-                path=path,
-                field="encoder",
-            )
+        check_fingerprint(
+            path,
+            retriever.config.encoder,
+            meta["encoder"]["fingerprint"],
+            retriever.encoder.fingerprint,
+        )
         retriever.matrix = sp.load_npz(path / "matrix.npz").tocsr()
         retriever.terms = np.load(path / "terms.npy")
-        doc_ids = json.loads((path / "doc_ids.json").read_text(encoding="utf-8"))
-        retriever._doc_ids = np.asarray(doc_ids, dtype=object)
+        retriever._doc_ids = read_doc_ids(path)
         return retriever
 
 
