@@ -193,3 +193,31 @@ def test_splade_folder_weights_and_index(splade_folder, german):
     index.index(corpus.filter(ids=corpus.ids[:8]))
     few = queries.filter(ids=queries.ids[:4])
     assert len(index.search(few, k=3)) == len(few)
+
+
+def test_cli_index_sparse_then_search(
+    german, m3_folder, e5_folder, polyret_cache, tmp_path, monkeypatch
+):
+    """``polyret index --sparse MODEL`` writes a "sparse" index that ``polyret search`` reads;
+    a folder without a head fails with the file's name."""
+    from typer.testing import CliRunner
+
+    from polyret.cli import app
+    from polyret.io import read_trec_run
+    from polyret.io.beir import write_corpus
+
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("POLYRET_CACHE", str(polyret_cache))  # the session's ONNX graphs
+    corpus, _, _ = german
+    write_corpus(corpus.filter(ids=corpus.ids[:40]), tmp_path / "corpus.jsonl")
+    runner = CliRunner()
+    args = ["index", str(tmp_path / "corpus.jsonl"), "--out", str(tmp_path / "idx")]
+    result = runner.invoke(app, [*args, "--sparse", str(m3_folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "idx" / "polyret.json").read_text())["type"] == "sparse"
+    search_args = ["search", str(tmp_path / "idx"), "xquad-r", "--lang", "de", "--split", "test"]
+    result = runner.invoke(app, [*search_args, "-o", str(tmp_path / "run.trec"), "-k", "5"])
+    assert result.exit_code == 0, result.output
+    assert len(read_trec_run(tmp_path / "run.trec")) > 0
+    result = runner.invoke(app, [*args, "--sparse", str(e5_folder), "--overwrite"])
+    assert result.exit_code != 0 and SPARSE_FILE in str(result.exception)
