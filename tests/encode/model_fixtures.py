@@ -84,3 +84,12 @@ def shared_sentences(per_language: int = 8) -> list[str]:
             for line, _ in zip(handle, range(per_language), strict=False):
                 texts.append(json.loads(line)["text"])
     return texts
+
+
+@pytest.fixture(scope="session")
+def m3_folder(e5_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A BGE-M3-format folder built from the exported multilingual-e5-small (random heads)."""
+    pytest.importorskip("torch")
+    from polyret.models.m3 import write_m3_folder
+
+    return write_m3_folder(e5_folder, tmp_path_factory.mktemp("m3") / "m3-e5-small")

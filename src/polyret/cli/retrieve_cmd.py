@@ -18,6 +18,8 @@ from polyret.retrieve import (
     Dense,
     DenseConfig,
     FuseConfig,
+    LearnedSparse,
+    LearnedSparseConfig,
     MultiVector,
     MultiVectorConfig,
     SearchConfig,
@@ -44,6 +46,13 @@ from polyret.types import Corpus, Queries
     exclude=("encoder",),
     panel="Multi-vector (--multivector)",
 )
+@config_options(
+    LearnedSparseConfig,
+    param="sparse_config",
+    prefix="sparse_",
+    exclude=("encoder",),
+    panel="Learned sparse (--sparse)",
+)
 @config_options(BM25Config, param="bm25", panel="BM25")
 def index(
     corpus: str = typer.Argument(
@@ -58,24 +67,33 @@ def index(
         help="Build a late-interaction (token vectors, MUVERA + MaxSim) index with this model "
         "(name or folder) instead of BM25.",
     ),
+    sparse: str = typer.Option(
+        None,
+        help="Build a learned-sparse index (BGE-M3's sparse_linear.pt or a SPLADE model) with "
+        "this model folder instead of BM25.",
+    ),
     processes: int = typer.Option(1, help="BM25: processes for text analysis."),
     overwrite: OverwriteOption = False,
     *,
     bm25: BM25Config,
     dense_config: DenseConfig,
     multivector_config: MultiVectorConfig,
+    sparse_config: LearnedSparseConfig,
     backend: Backend,
 ) -> None:
-    """Build a language-aware BM25 index, a dense (FAISS) index with --dense, or a
-    multi-vector index with --multivector."""
+    """Build a language-aware BM25 index, a dense (FAISS) index with --dense, a multi-vector
+    index with --multivector, or a learned-sparse index with --sparse."""
     from polyret.distributed import EncoderSpec, index_bm25, index_dense
 
     refuse_existing(out, overwrite)
     documents = corpus_from(corpus)
-    retriever: BM25 | Dense | MultiVector
-    if dense is not None and multivector is not None:
-        raise typer.BadParameter("give --dense or --multivector, not both")
-    if multivector is not None:
+    retriever: BM25 | Dense | MultiVector | LearnedSparse
+    if sum(model is not None for model in (dense, multivector, sparse)) > 1:
+        raise typer.BadParameter("give one of --dense, --multivector and --sparse")
+    if sparse is not None:
+        retriever = LearnedSparse(sparse_config, encoder=sparse)
+        retriever.index(documents, show_progress=True)
+    elif multivector is not None:
         retriever = MultiVector(multivector_config, encoder=multivector)
         retriever.index(documents, show_progress=True)
     elif dense is not None:
@@ -114,7 +132,8 @@ def search(
     config: SearchConfig,
     fusion: FuseConfig,
 ) -> None:
-    """Search one index (BM25, dense or multi-vector), or several fused; write a TREC run."""
+    """Search one index (BM25, dense, multi-vector, learned sparse) or several fused; write a
+    TREC run."""
     topics = queries_from(queries, split=split, lang=lang)
     indexes = [load_index(path) for path in [index_dir, *(hybrid or [])]]
     run = search_indexes(indexes, topics, config, fusion=fusion, show_progress=True)

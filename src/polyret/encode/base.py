@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -289,6 +289,25 @@ def length_batches(
         batches.append(order[start : start + size])
         start += size
     return batches
+
+
+def padded_batches(
+    encodings: Sequence[Any], pad_id: int, *, max_tokens: int, batch_size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(rows, input_ids, attention_mask)`` per :func:`length_batches` batch of tokenized texts.
+
+    ``encodings`` are ``tokenizers`` encodings (``.ids``); ``ids`` and ``mask`` are int64
+    ``[len(rows), longest]``, padded with ``pad_id``.
+    """
+    lengths = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
+    for rows in length_batches(lengths, max_tokens=max_tokens, batch_size=batch_size):
+        width = int(lengths[rows[0]])
+        ids = np.full((len(rows), width), pad_id, np.int64)
+        mask = np.zeros((len(rows), width), np.int64)
+        for r, row in enumerate(rows):
+            ids[r, : lengths[row]] = encodings[row].ids
+            mask[r, : lengths[row]] = 1
+        yield rows, ids, mask
 
 
 def fingerprint_of(identity: dict[str, Any], config: EncoderConfig) -> str:

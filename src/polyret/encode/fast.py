@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from polyret.encode.base import BaseEncoder, EncoderConfig, length_batches
+from polyret.encode.base import BaseEncoder, EncoderConfig, padded_batches
 from polyret.errors import InvalidInputError
 from polyret.io.atomic import file_lock
 from polyret.io.manifest import ADAPTATION_FILE, PROVENANCE_FILE
@@ -107,21 +107,16 @@ class FastEncoder(BaseEncoder):
 
     def _embed(self, texts: list[str], kind: str, show_progress: bool) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
-        lengths = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
         out = np.empty((len(texts), self.native_dim), np.float32)
-        batches = length_batches(
-            lengths, max_tokens=self.config.max_tokens, batch_size=self.config.batch_size
+        batches = padded_batches(
+            encodings,
+            self._pad_id,
+            max_tokens=self.config.max_tokens,
+            batch_size=self.config.batch_size,
         )
         forward = self._onnx_forward if self.runtime == "onnx" else self._torch_forward
         with tqdm(total=len(texts), disable=not show_progress, desc=f"encode {kind}") as bar:
-            for rows in batches:
-                width = int(lengths[rows[0]])
-                ids = np.full((len(rows), width), self._pad_id, np.int64)
-                mask = np.zeros((len(rows), width), np.int64)
-                for r, row in enumerate(rows):
-                    tokens = encodings[row].ids
-                    ids[r, : len(tokens)] = tokens
-                    mask[r, : len(tokens)] = 1
+            for rows, ids, mask in batches:
                 out[rows] = forward(ids, mask)
                 bar.update(len(rows))
         return out

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from polyret.encode.base import check_texts, length_batches
+from polyret.encode.base import check_texts, padded_batches
 from polyret.encode.fast import (
     Runtime,
     _load_tokenizer,
@@ -40,10 +40,12 @@ from polyret.encode.fast import (
 )
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import DEFAULT_MODEL
+from polyret.models.m3 import COLBERT_FILE
 from polyret.optional import require
 
 Storage = Literal["float16", "int8"]
-PROJECTION_FILE = "colbert_linear.pt"
+TextKind = Literal["query", "passage"]
+PROJECTION_FILE = COLBERT_FILE
 """A trained token projection in a model folder (BGE-M3's name: ``weight`` [out, hidden]
 and ``bias`` [out] of a ``torch.nn.Linear``)."""
 _INT8_SCALE = 0.5 / 127  # a normalized 384-dim token vector's components stay within ±0.5
@@ -129,6 +131,29 @@ def maxsim(
     return best.mean(axis=0).astype(np.float64)
 
 
+def read_linear(file: Path, hidden: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(weight [out, hidden], bias [out])`` of a saved ``torch.nn.Linear`` state dict (the
+    format of BGE-M3's ``colbert_linear.pt`` and ``sparse_linear.pt``), as float32.
+
+    Raises:
+        InvalidInputError: not such a state dict, or one whose input size is not ``hidden``.
+    """
+    torch = require("torch", "dense", f"a model head ({file.name})")
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    weight = state.get("weight") if isinstance(state, dict) else None
+    if weight is None or weight.ndim != 2 or weight.shape[1] != hidden:
+        raise InvalidInputError(
+            f"expected a torch.nn.Linear state dict with weight [out, {hidden}]",
+            path=file,
+            field="weight",
+        )
+    bias = state.get("bias")
+    return (
+        weight.float().numpy(),
+        np.zeros(weight.shape[0], np.float32) if bias is None else bias.float().numpy(),
+    )
+
+
 class TokenEncoder:
     """Per-token, L2-normalized vectors of a transformer model folder.
 
@@ -188,8 +213,9 @@ class TokenEncoder:
             raise InvalidInputError("layers must name at least one layer", field="layers")
         self.mask_punctuation = mask_punctuation
         self.storage: Storage = storage
-        self.projection = self._load_projection(projection, spec["dim"])
-        self.dim = spec["dim"] if self.projection is None else self.projection[0].shape[0]
+        self.hidden = spec["dim"]
+        self.projection = self._load_projection(projection, self.hidden)
+        self.dim = self.hidden if self.projection is None else self.projection[0].shape[0]
         if runtime == "auto":
             runtime = "onnx" if _onnx_available() else "torch"
         self.runtime = runtime
@@ -220,36 +246,47 @@ class TokenEncoder:
 
     def encode_queries(self, texts: Sequence[str], *, show_progress: bool = False) -> TokenVectors:
         """Token vectors of queries (query prefix added, then masked)."""
-        return self._encode(check_texts(texts), self.query_prefix, "query", show_progress)
+        return self._encode(texts, "query", show_progress)
 
     def encode_documents(
         self, texts: Sequence[str], *, show_progress: bool = False
     ) -> TokenVectors:
         """Token vectors of documents (passage prefix added, then masked)."""
-        return self._encode(check_texts(texts), self.passage_prefix, "passage", show_progress)
+        return self._encode(texts, "passage", show_progress)
 
-    # -- internals --------------------------------------------------------------------
-    def _encode(
-        self, texts: list[str], prefix: str, kind: str, show_progress: bool
-    ) -> TokenVectors:
-        encodings = self._tokenizer.encode_batch([prefix + t for t in texts])
-        lengths = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
-        kept: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+    def token_states(
+        self, texts: Sequence[str], kind: TextKind, *, show_progress: bool = False
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, the raw states (float32 ``[tokens, hidden]``: summed layers, no projection,
+        not normalized) and vocabulary ids (int64 ``[tokens]``) of its content tokens.
+
+        ``kind`` picks the prefix (``"query"`` or ``"passage"``); specials, the prefix and
+        (with ``mask_punctuation``) punctuation are dropped. The sparse head reads these.
+        """
+        prefix = self.query_prefix if kind == "query" else self.passage_prefix
+        encodings = self._tokenizer.encode_batch([prefix + t for t in check_texts(texts)])
+        out: list[tuple[np.ndarray, np.ndarray]] = [
+            (np.zeros((0, self.hidden), np.float32), np.zeros(0, np.int64))
+        ] * len(encodings)
         forward = self._onnx_forward if self.runtime == "onnx" else self._torch_forward
-        batches = length_batches(lengths, max_tokens=self.max_tokens, batch_size=self.batch_size)
+        batches = padded_batches(
+            encodings, self._pad_id, max_tokens=self.max_tokens, batch_size=self.batch_size
+        )
         with tqdm(total=len(texts), disable=not show_progress, desc=f"tokens {kind}") as bar:
-            for rows in batches:
-                width = int(lengths[rows[0]])
-                ids = np.full((len(rows), width), self._pad_id, np.int64)
-                mask = np.zeros((len(rows), width), np.int64)
-                for r, row in enumerate(rows):
-                    ids[r, : lengths[row]] = encodings[row].ids
-                    mask[r, : lengths[row]] = 1
+            for rows, ids, mask in batches:
                 states = forward(ids, mask)
                 for r, row in enumerate(rows):
                     keep = self._content(encodings[row], len(prefix))
-                    kept[row] = self._finish(states[r, keep])
+                    out[row] = (np.asarray(states[r, keep], np.float32), ids[r, keep])
                 bar.update(len(rows))
+        return out
+
+    # -- internals --------------------------------------------------------------------
+    def _encode(self, texts: Sequence[str], kind: TextKind, show_progress: bool) -> TokenVectors:
+        kept = [
+            self._finish(states)
+            for states, _ in self.token_states(texts, kind, show_progress=show_progress)
+        ]
         offsets = np.concatenate([[0], np.cumsum([len(k) for k in kept])]).astype(np.int64)
         stacked = np.concatenate(kept) if kept else np.zeros((0, self.dim), np.float32)
         if self.storage == "int8":
@@ -301,21 +338,7 @@ class TokenEncoder:
             return None
         if not file.is_file():
             raise InvalidInputError("no projection file here", path=file)
-        torch = require("torch", "dense", "a late-interaction projection")
-        state = torch.load(file, map_location="cpu", weights_only=True)
-        weight = state.get("weight") if isinstance(state, dict) else None
-        if weight is None or weight.ndim != 2 or weight.shape[1] != hidden:
-            raise InvalidInputError(
-                f"expected a torch.nn.Linear state dict with weight [out, {hidden}]",
-                path=file,
-                field="weight",
-            )
-        bias = state.get("bias")
-        out = weight.shape[0]
-        return (
-            weight.float().numpy(),
-            np.zeros(out, np.float32) if bias is None else bias.float().numpy(),
-        )
+        return read_linear(file, hidden)
 
     def _onnx_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self._session is None:

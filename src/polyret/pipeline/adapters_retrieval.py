@@ -1,5 +1,5 @@
-"""Adapters of the retrieval stages: index-bm25, index-dense, index-multivector, retrieve, fuse,
-rerank, evaluate.
+"""Adapters of the retrieval stages: index-bm25, index-dense, index-multivector, index-sparse,
+retrieve, fuse, rerank, evaluate.
 
 Each is a thin wrapper over the public function of its package; ``out`` is an empty
 folder that becomes the stage folder when the adapter returns. Runs are TREC files.
@@ -30,6 +30,7 @@ from polyret.pipeline.schema import (
 from polyret.retrieve.bm25 import BM25Config
 from polyret.retrieve.dense import DenseConfig
 from polyret.retrieve.multivector import MultiVectorConfig
+from polyret.retrieve.sparse import LearnedSparseConfig
 
 
 def run_index_bm25(
@@ -68,9 +69,24 @@ def run_index_multivector(
     """:class:`polyret.retrieve.MultiVector` over the corpus with a named or trained model."""
     from polyret.retrieve import MultiVector
 
-    p = stage.params
-    ref = str(ctx.input_dir("encoder")) if ctx.has("encoder") else p.encoder
-    index = MultiVector(p, encoder=ref).index(ctx.dataset().corpus, show_progress=True)
+    return _index_with_model(MultiVector, stage, ctx, out)
+
+
+def run_index_sparse(
+    stage: StageBase[IndexDenseInputs, LearnedSparseConfig], ctx: StageContext, out: Path
+) -> dict[str, Any]:
+    """:class:`polyret.retrieve.LearnedSparse` over the corpus with a model's sparse head."""
+    from polyret.retrieve import LearnedSparse
+
+    return _index_with_model(LearnedSparse, stage, ctx, out)
+
+
+def _index_with_model(
+    kind: Any, stage: StageBase[IndexDenseInputs, Any], ctx: StageContext, out: Path
+) -> dict[str, Any]:
+    """A model-backed index (multi-vector, sparse) of the corpus, saved as the stage folder."""
+    ref = str(ctx.input_dir("encoder")) if ctx.has("encoder") else stage.params.encoder
+    index = kind(stage.params, encoder=ref).index(ctx.dataset().corpus, show_progress=True)
     index.save(out, overwrite=True)
     return {"documents": index.num_documents, "bytes per document": index.bytes_per_document}
 

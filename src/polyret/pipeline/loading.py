@@ -243,7 +243,9 @@ def _second_pass(config: PipelineConfig, issue: Any) -> PipelineConfig:
 # cross-stage checks ---------------------------------------------------------------------------
 def _needs_dataset(stage: StageBase) -> bool:
     p = stage.params
-    if stage.type in ("generate", "mine", "index-bm25", "index-dense", "index-multivector"):
+    if stage.type in ("generate", "mine", "index-bm25", "index-dense"):
+        return True
+    if stage.type in ("index-multivector", "index-sparse"):
         return True
     if stage.type in ("retrieve", "rerank"):
         return True
@@ -366,7 +368,7 @@ def _check_params(stage: StageBase, at: tuple[Any, ...], base_dir: Path, issue: 
             _known(filters, spec.name, (*here, "filters", "filters", n, "name"), issue)
         if p.check is not None:
             _check_metrics(p.check.metric, (*here, "check", "metric"), issue)
-    elif stage.type == "index-multivector":
+    elif stage.type in ("index-multivector", "index-sparse"):
         if "encoder" in p.model_fields_set and stage.inputs.encoder is not None:
             issue((*here, "encoder"), "give the encoder either here or as the encoder input")
         elif stage.inputs.encoder is None:

@@ -41,6 +41,7 @@ from polyret.retrieve.dense import DenseConfig
 from polyret.retrieve.fusion import FuseConfig
 from polyret.retrieve.multivector import MultiVectorConfig
 from polyret.retrieve.searching import SearchConfig
+from polyret.retrieve.sparse import LearnedSparseConfig
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 """Stage names: lowercase letters, digits and hyphens (they become folder names)."""
@@ -423,6 +424,16 @@ STAGE_SPECS: dict[str, StageSpec] = {
             INDEX,
             {**_DATA, "encoder": (BI_ENCODER,)},
             f"{_ADAPTERS_RETRIEVAL}:run_index_multivector",
+        ),
+        StageSpec(
+            "index-sparse",
+            "Encode the corpus's learned sparse lexical weights (BGE-M3's sparse head or a "
+            "SPLADE model) into an inverted index; the stage folder is the index.",
+            IndexDenseInputs,
+            LearnedSparseConfig,
+            INDEX,
+            {**_DATA, "encoder": (BI_ENCODER,)},
+            f"{_ADAPTERS_RETRIEVAL}:run_index_sparse",
         ),
         StageSpec(
             "retrieve",

@@ -1,4 +1,5 @@
-"""First-stage retrieval: BM25, dense (FAISS), multi-vector (MUVERA + MaxSim), fusion."""
+"""First-stage retrieval: BM25, dense (FAISS), multi-vector (MUVERA + MaxSim), learned sparse,
+fusion."""
 
 from polyret.retrieve.bm25 import BM25, BM25Config
 from polyret.retrieve.dense import Dense, DenseConfig
@@ -7,6 +8,7 @@ from polyret.retrieve.fusion_tuning import FusionTuning, simplex_grid, tune_fusi
 from polyret.retrieve.loading import load_index
 from polyret.retrieve.multivector import MultiVector, MultiVectorConfig
 from polyret.retrieve.searching import SearchConfig, search
+from polyret.retrieve.sparse import LearnedSparse, LearnedSparseConfig
 
 __all__ = [
     "BM25",
@@ -15,6 +17,8 @@ __all__ = [
     "DenseConfig",
     "FuseConfig",
     "FusionTuning",
+    "LearnedSparse",
+    "LearnedSparseConfig",
     "MultiVector",
     "MultiVectorConfig",
     "SearchConfig",

@@ -11,7 +11,6 @@ benchmark times it against).
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,11 @@ from polyret.config import Config
 from polyret.encode.tokens import TokenEncoder, TokenVectors, maxsim
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import read_meta, write_meta
-from polyret.io.atomic import atomic_directory, atomic_write
+from polyret.io.atomic import atomic_directory
 from polyret.models.catalogue import DEFAULT_MODEL
 from polyret.retrieve.dense import _faiss
 from polyret.retrieve.muvera import FixedDimensionalEncoder
+from polyret.retrieve.persist import check_fingerprint, read_doc_ids, write_doc_ids
 from polyret.types import Corpus, Queries, Run
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,7 @@ class MultiVector:
             np.save(tmp / "token_vectors.npy", tokens.vectors)
             np.save(tmp / "token_offsets.npy", tokens.offsets)
             _faiss().write_index(self._faiss, str(tmp / "index.faiss"))
-            with atomic_write(tmp / "doc_ids.json") as handle:
-                json.dump(doc_ids.tolist(), handle, ensure_ascii=False)
+            write_doc_ids(tmp, doc_ids)
             write_meta(
                 tmp,
                 "multivector",
@@ -173,18 +172,12 @@ class MultiVector:
         meta = read_meta(path, "multivector", _FORMAT)
         retriever = cls(MultiVectorConfig(**meta["config"]))
         saved = meta["encoder"]
-        if retriever.encoder.fingerprint != saved["fingerprint"]:
-            raise InvalidInputError(
-                f"this index was built with another version of {retriever.config.encoder!r} "
-                f"(fingerprint {saved['fingerprint'][:12]}, now "
-                f"{retriever.encoder.fingerprint[:12]})",
-                path=path,
-                field="encoder",
-            )
+        check_fingerprint(
+            path, retriever.config.encoder, saved["fingerprint"], retriever.encoder.fingerprint
+        )
         retriever.tokens = TokenVectors(
             np.load(path / "token_vectors.npy"), np.load(path / "token_offsets.npy"), saved["scale"]
         )
         retriever._faiss = _faiss().read_index(str(path / "index.faiss"))
-        doc_ids = json.loads((path / "doc_ids.json").read_text(encoding="utf-8"))
-        retriever._doc_ids = np.asarray(doc_ids, dtype=object)
+        retriever._doc_ids = read_doc_ids(path)
         return retriever

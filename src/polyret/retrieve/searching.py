@@ -10,7 +10,9 @@ from polyret.config import Config
 from polyret.retrieve.bm25 import BM25
 from polyret.retrieve.dense import Dense
 from polyret.retrieve.fusion import FuseConfig, fuse
+from polyret.retrieve.loading import Index
 from polyret.retrieve.multivector import MultiVector
+from polyret.retrieve.sparse import LearnedSparse
 from polyret.types import Queries, Run
 
 
@@ -21,7 +23,7 @@ class SearchConfig(Config):
 
 
 def search(
-    indexes: BM25 | Dense | MultiVector | Sequence[BM25 | Dense | MultiVector],
+    indexes: Index | Sequence[Index],
     queries: Queries,
     config: SearchConfig = SearchConfig(),  # frozen
     *,
@@ -38,6 +40,10 @@ def search(
         >>> list(search(index, Queries.from_dict({"q": "Rhein"}), SearchConfig(k=1))["q"])
         ['d1']
     """
-    many = [indexes] if isinstance(indexes, (BM25, Dense, MultiVector)) else list(indexes)
+    many = (
+        [indexes]
+        if isinstance(indexes, (BM25, Dense, MultiVector, LearnedSparse))
+        else list(indexes)
+    )
     runs = [index.search(queries, k=config.k, show_progress=show_progress) for index in many]
     return runs[0] if len(runs) == 1 else fuse(runs, config=fusion, k=config.k)
