@@ -6,7 +6,13 @@ answers requests (no HTTP), :func:`create_app` wraps it in a FastAPI application
 """
 
 from polyret.serve.app import MAX_BODY_BYTES, BodyLimit, create_app
-from polyret.serve.loading import HybridDefaults, LoadedIndex, ServedIndexes, load_served
+from polyret.serve.loading import (
+    Fusion,
+    HybridDefaults,
+    LoadedIndex,
+    ServedIndexes,
+    load_served,
+)
 from polyret.serve.locked import LockedEncoder
 from polyret.serve.schemas import (
     MAX_QUERY_CHARS,
@@ -24,6 +30,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_QUERY_CHARS",
     "BodyLimit",
+    "Fusion",
     "Health",
     "Hit",
     "HybridDefaults",

@@ -79,7 +79,7 @@ def create_app(
         lifespan=lifespan,
         title="polyret search",
         version=__version__,
-        description="BM25, dense, multi-vector, hybrid and reranked search over "
+        description="BM25, dense, multi-vector, learned-sparse, hybrid and reranked search over "
         f"{service.served.source.name}.",
     )
     app.state.service = service
@@ -98,7 +98,7 @@ def create_app(
 
     @app.post("/search", response_model=SearchResponse, responses=_ERRORS)
     def search(request: SearchRequest) -> SearchResponse:
-        """Search one query in the bm25, dense, multivector, hybrid or rerank mode."""
+        """Search one query in the bm25, dense, multivector, sparse, hybrid or rerank mode."""
         return service.search(request)
 
     @app.exception_handler(RequestValidationError)

@@ -1,14 +1,14 @@
 """Open what a search service serves: a pipeline run's indexes, or one index folder.
 
 A pipeline run directory (``manifest.json``, see :mod:`polyret.io.manifest`) gives
-every ``index-bm25`` / ``index-dense`` / ``index-multivector`` stage, named by its stage
-name; the document texts
-come from the ``dataset`` stage the indexes were built from; the hybrid defaults (which
-BM25 and dense index, method, weights) from a ``fuse`` stage whose runs come from one BM25
-and one dense index (``fusion.json`` holds its tuned weights); the reranker from a
-``rerank`` stage, built the way the stage builds it. A single index folder is opened with
-:func:`polyret.retrieve.load_index`; its texts come from ``corpus`` or, for a stage
-folder, from its run's dataset stage.
+every ``index-bm25`` / ``index-dense`` / ``index-multivector`` / ``index-sparse`` stage,
+named by its stage name; the document texts come from the ``dataset`` stage the indexes were
+built from; every ``fuse`` stage over runs of loaded indexes gives a :class:`Fusion`
+(method, weights; ``fusion.json`` holds tuned ones), and the hybrid defaults (which BM25
+and dense index, method, weights) come from the first over one BM25 and one dense index;
+the reranker from a ``rerank`` stage, built the way the stage builds it. A single index
+folder is opened with its retriever's ``load``; its texts come from ``corpus`` or, for a
+stage folder, from its run's dataset stage.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ _INDEX_STAGES: dict[str, IndexKind] = {
     "index-bm25": "bm25",
     "index-dense": "dense",
     "index-multivector": "multivector",
+    "index-sparse": "sparse",
 }
 
 
@@ -41,11 +42,11 @@ class LoadedIndex:
 
     Attributes:
         name: Its stage name (a single folder: the folder name).
-        kind: ``"bm25"``, ``"dense"`` or ``"multivector"``.
-        retriever: The :class:`~polyret.retrieve.BM25`, :class:`~polyret.retrieve.Dense`
-            or :class:`~polyret.retrieve.MultiVector`.
+        kind: ``"bm25"``, ``"dense"``, ``"multivector"`` or ``"sparse"``.
+        retriever: The :class:`~polyret.retrieve.BM25`, :class:`~polyret.retrieve.Dense`,
+            :class:`~polyret.retrieve.MultiVector` or :class:`~polyret.retrieve.LearnedSparse`.
         path: The index folder.
-        encoder: The dense or multi-vector index's model reference (name or folder).
+        encoder: The dense, multi-vector or sparse index's model reference (name or folder).
     """
 
     name: str
@@ -58,6 +59,20 @@ class LoadedIndex:
     def documents(self) -> int:
         """Number of indexed documents."""
         return int(self.retriever.num_documents)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How a pipeline ``fuse`` stage fused runs of loaded indexes: ``weights[i]`` is
+    ``indexes[i]``'s; ``hybrid`` requests naming the same indexes fuse this way by default
+    (``stage`` ``None``: no stage fused them, RRF with equal weights)."""
+
+    stage: str | None
+    indexes: tuple[str, ...]
+    method: str
+    weights: tuple[float, ...]
+    rrf_k: float
+    normalization: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,7 @@ class ServedIndexes:
         reranker: The reranker of the ``rerank`` mode (``None``: mode unavailable).
         reranker_name: What it is (``"bi-encoder (multilingual-e5-small)"``).
         skipped: Index stages of the run that could not be opened, with the reason.
+        fusions: The run's fuse stages over loaded indexes, in pipeline order.
     """
 
     source: Path
@@ -98,6 +114,7 @@ class ServedIndexes:
     reranker: Any = None
     reranker_name: str | None = None
     skipped: dict[str, str] = field(default_factory=dict)
+    fusions: tuple[Fusion, ...] = ()
 
 
 def load_served(
@@ -148,11 +165,14 @@ def _load_run(run_dir: Path, corpus_source: str | None, rerank: bool) -> ServedI
             path=run_dir,
         )
     corpus = _corpus(corpus_source, datasets, dirs, run_dir)
-    hybrid = _hybrid_defaults(configs, dirs, indexes)
+    fusions = _fusions(configs, dirs, indexes)
+    hybrid = _hybrid_defaults(fusions, indexes)
     reranker, reranker_name = (None, None)
     if rerank and corpus is not None:
         reranker, reranker_name = _reranker(configs, dirs, hybrid, encoders)
-    return ServedIndexes(run_dir, indexes, corpus, hybrid, reranker, reranker_name, skipped)
+    return ServedIndexes(
+        run_dir, indexes, corpus, hybrid, reranker, reranker_name, skipped, tuple(fusions)
+    )
 
 
 def _corpus(
@@ -177,36 +197,54 @@ def _corpus(
     return read_beir(dirs[names[0]]).corpus
 
 
-def _hybrid_defaults(
+def _fusions(
     configs: dict[str, dict[str, Any]], dirs: dict[str, Path], indexes: dict[str, LoadedIndex]
-) -> HybridDefaults:
-    """The first fuse stage over one BM25 and one dense run, else the first of each kind."""
-    first = {kind: next((n for n, i in indexes.items() if i.kind == kind), None)
-             for kind in ("bm25", "dense")}  # fmt: skip
+) -> list[Fusion]:
+    """Every fuse stage whose runs each come from a different loaded index (a ``retrieve``
+    stage's); weights, method and ``rrf_k`` as tuned (``fusion.json``), else configured."""
+    fusions = []
     for name, config in configs.items():
         if config.get("type") != "fuse":
             continue
         runs = list(config.get("inputs", {}).get("runs") or [])
         sources = [configs.get(r, {}).get("inputs", {}).get("index") for r in runs]
-        kinds = [indexes[s].kind if s in indexes else None for s in sources]
-        if sorted(k or "" for k in kinds) != ["bm25", "dense"]:
+        if not all(s in indexes for s in sources) or len(set(sources)) < len(sources):
             continue
         params = dict(config.get("params") or {})
         fusion_file = dirs[name] / "fusion.json" if name in dirs else None
         if fusion_file is not None and fusion_file.is_file():  # tuned weights, method, rrf_k
             params |= json.loads(fusion_file.read_text(encoding="utf-8"))
-        weights = params.get("weights") or [1.0, 1.0]
-        by_kind = dict(zip(kinds, weights, strict=True))
-        bm25, dense = (sources[kinds.index(k)] for k in ("bm25", "dense"))
-        return HybridDefaults(
-            bm25=bm25,
-            dense=dense,
-            method=params.get("method", "rrf"),
-            weights=(float(by_kind["bm25"]), float(by_kind["dense"])),
-            rrf_k=float(params.get("rrf_k", 60.0)),
-            normalization=params.get("normalization", "min-max"),
-            stage=name,
+        fusions.append(
+            Fusion(
+                stage=name,
+                indexes=tuple(sources),
+                method=params.get("method", "rrf"),
+                weights=tuple(float(w) for w in params.get("weights") or [1.0] * len(runs)),
+                rrf_k=float(params.get("rrf_k", 60.0)),
+                normalization=params.get("normalization", "min-max"),
+            )
         )
+    return fusions
+
+
+def _hybrid_defaults(fusions: list[Fusion], indexes: dict[str, LoadedIndex]) -> HybridDefaults:
+    """The first fusion of one BM25 and one dense index, else the first of each kind."""
+    fused = ("bm25", "dense")
+    for fusion in fusions:
+        kinds = [indexes[name].kind for name in fusion.indexes]
+        if sorted(kinds) != list(fused):
+            continue
+        by_kind = dict(zip(kinds, zip(fusion.indexes, fusion.weights, strict=True), strict=True))
+        return HybridDefaults(
+            bm25=by_kind["bm25"][0],
+            dense=by_kind["dense"][0],
+            method=fusion.method,
+            weights=(by_kind["bm25"][1], by_kind["dense"][1]),
+            rrf_k=fusion.rrf_k,
+            normalization=fusion.normalization,
+            stage=fusion.stage,
+        )
+    first = {kind: next((n for n, i in indexes.items() if i.kind == kind), None) for kind in fused}
     return HybridDefaults(bm25=first["bm25"], dense=first["dense"])
 
 
@@ -288,18 +326,21 @@ def _load_folder(folder: Path, corpus_source: str | None, rerank: bool) -> Serve
 
 
 def _open_index(name: str, folder: Path, encoders: dict[str, LockedEncoder]) -> LoadedIndex:
-    """A BM25 or multi-vector index, or a dense one with its (shared, locked) encoder.
+    """A BM25, multi-vector or sparse index, or a dense one with its (shared, locked) encoder.
 
-    A multi-vector index keeps its own token encoder (not shareable with a dense one: it
-    runs another ONNX graph); the service serializes its searches.
+    A multi-vector or sparse index keeps its own token encoder (not shareable with a dense
+    one, nor with each other: each runs another ONNX graph); the service serializes its
+    searches.
     """
-    from polyret.retrieve import MultiVector, load_index
+    from polyret.retrieve import LearnedSparse, MultiVector, load_index
 
     meta = read_meta(folder)
-    if meta.get("type") == "multivector":
-        log.info("serve: loading multi-vector index %s from %s", name, folder)
-        multivector = MultiVector.load(folder)
-        return LoadedIndex(name, "multivector", multivector, folder, multivector.config.encoder)
+    with_tokens: dict[str, Any] = {"multivector": MultiVector, "sparse": LearnedSparse}
+    if meta.get("type") in with_tokens:
+        kind = meta["type"]
+        log.info("serve: loading %s index %s from %s", kind, name, folder)
+        retriever = with_tokens[kind].load(folder)
+        return LoadedIndex(name, kind, retriever, folder, retriever.config.encoder)
     if meta.get("type") != "dense":
         log.info("serve: loading BM25 index %s from %s", name, folder)
         return LoadedIndex(name, "bm25", load_index(folder), folder)

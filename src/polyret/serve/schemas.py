@@ -4,28 +4,32 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from polyret.errors import InvalidInputError
 from polyret.text import normalize_lang_code
 
-IndexKind = Literal["bm25", "dense", "multivector"]
-Mode = Literal["bm25", "dense", "multivector", "hybrid", "rerank"]
+IndexKind = Literal["bm25", "dense", "multivector", "sparse"]
+Mode = Literal["bm25", "dense", "multivector", "sparse", "hybrid", "rerank"]
 
 MAX_QUERY_CHARS = 2000
 """Longest query accepted (characters); longer ones get a 422."""
 MAX_K = 1000
 MAX_DEPTH = 1000
 MAX_RERANK_DEPTH = 200
+MAX_FUSED = 8
+"""Most indexes one ``hybrid``/``rerank`` request fuses."""
 
 
 class SearchRequest(BaseModel):
     """One query to search.
 
     ``index`` picks the index of its kind: the one searched in ``bm25``/``dense``/
-    ``multivector`` mode, the BM25 or dense member of the ``hybrid``/``rerank`` fusion (the
-    other member stays the default); in ``rerank`` mode a multi-vector index is reranked
-    alone. Unset fields take the defaults the loaded pipeline implies (``GET /indexes``).
+    ``multivector``/``sparse`` mode, the BM25 or dense member of the ``hybrid``/``rerank``
+    fusion (the other member stays the default); in ``rerank`` mode a multi-vector or sparse
+    index is reranked alone. ``indexes`` instead names every index ``hybrid``/``rerank``
+    fuses, of any kinds. Unset fields take the defaults the loaded pipeline implies
+    (``GET /indexes``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -39,6 +43,13 @@ class SearchRequest(BaseModel):
     k: int = Field(default=10, ge=1, le=MAX_K, description="Hits to return.")
     mode: Mode = "hybrid"
     index: str | None = Field(default=None, description="Index name (see GET /indexes).")
+    indexes: list[str] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=MAX_FUSED,
+        description="hybrid/rerank: the indexes to fuse, of any kinds (default: the BM25 and "
+        "the dense index of GET /indexes).",
+    )
     depth: int = Field(
         default=100,
         ge=1,
@@ -53,9 +64,10 @@ class SearchRequest(BaseModel):
     weights: list[float] | None = Field(
         default=None,
         min_length=2,
-        max_length=2,
-        description="hybrid/rerank: [BM25 weight, dense weight] (default: the pipeline's "
-        "tuned weights, else equal).",
+        max_length=MAX_FUSED,
+        description="hybrid/rerank: one weight per fused index, [BM25 weight, dense weight] or "
+        "in the order of indexes (default: the tuned weights of the pipeline's fuse stage over "
+        "those indexes, else equal).",
     )
     rerank_depth: int = Field(
         default=20, ge=1, le=MAX_RERANK_DEPTH, description="rerank: top documents rescored."
@@ -95,6 +107,32 @@ class SearchRequest(BaseModel):
         if value is not None and (min(value) < 0 or sum(value) <= 0):
             raise ValueError("weights must be >= 0 with a positive sum")
         return value
+
+    @field_validator("indexes")
+    @classmethod
+    def _distinct_indexes(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) < len(value):
+            raise ValueError("an index is named twice")
+        return value
+
+    @model_validator(mode="after")
+    def _fused_indexes(self) -> SearchRequest:
+        if self.indexes is None:
+            if self.weights is not None and len(self.weights) != 2:
+                raise ValueError(
+                    f"{len(self.weights)} weights for the 2 default indexes (BM25, dense); "
+                    "name the indexes to fuse in 'indexes'"
+                )
+            return self
+        if self.mode not in ("hybrid", "rerank"):
+            raise ValueError(
+                f"'indexes' names what mode 'hybrid' or 'rerank' fuses, not {self.mode!r}"
+            )
+        if self.index is not None:
+            raise ValueError("give 'index' (one member) or 'indexes' (every member), not both")
+        if self.weights is not None and len(self.weights) != len(self.indexes):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.indexes)} indexes")
+        return self
 
 
 class Hit(BaseModel):

@@ -1,14 +1,15 @@
 """The search logic of the service, free of HTTP: one request in, one response out.
 
 Every mode calls polyret's own retrievers (:class:`~polyret.retrieve.BM25`,
-:class:`~polyret.retrieve.Dense`, :class:`~polyret.retrieve.MultiVector`),
-:func:`polyret.retrieve.fuse` and the loaded reranker, so a hit's score is the score those
-return for the same query.
+:class:`~polyret.retrieve.Dense`, :class:`~polyret.retrieve.MultiVector`,
+:class:`~polyret.retrieve.LearnedSparse`), :func:`polyret.retrieve.fuse` and the loaded
+reranker, so a hit's score is the score those return for the same query.
 
 Thread safety: the web framework calls :meth:`SearchService.search` from a pool of
 threads. Dense indexes share a :class:`~polyret.serve.locked.LockedEncoder` (see there
-why); FAISS searches of a built index are read-only and thread-safe. Each BM25 and
-multi-vector index and the reranker get a lock of their own (see :class:`SearchService`).
+why); FAISS searches of a built index are read-only and thread-safe. Each BM25,
+multi-vector and sparse index and the reranker get a lock of their own (see
+:class:`SearchService`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from typing import get_args
 
 import numpy as np
 
 from polyret._version import __version__
 from polyret.errors import InvalidInputError, MissingExtraError, UnknownNameError
-from polyret.serve.loading import LoadedIndex, ServedIndexes
+from polyret.serve.loading import Fusion, HybridDefaults, LoadedIndex, ServedIndexes
 from polyret.serve.schemas import (
     MAX_QUERY_CHARS,
     Health,
@@ -76,13 +78,13 @@ class SearchService:
         # BM25 search analyzes the query with module-wide cached analyzers (PyStemmer
         # stemmers, segmenters) that are not documented thread-safe, and the search holds
         # the GIL for most of its ~ms anyway: one search per index at a time. A multi-vector
-        # index's token encoder creates its ONNX session lazily (two threads could both
-        # build one; warm_up creates it, but warm-up is optional) and one encoding already
-        # uses every core: one search per index at a time too.
+        # or sparse index's token encoder creates its ONNX session lazily (two threads could
+        # both build one; warm_up creates it, but warm-up is optional) and one encoding
+        # already uses every core: one search per index at a time too.
         self._locks = {
             name: threading.Lock()
             for name, i in self.indexes.items()
-            if i.kind in ("bm25", "multivector")
+            if i.kind in ("bm25", "multivector", "sparse")
         }
         # Rerankers record per-call diagnostics on themselves (fallbacks, windowed) and a
         # cross-encoder's torch model is not documented re-entrant: one rerank at a time.
@@ -142,6 +144,15 @@ class SearchService:
                 "normalization": hybrid.normalization,
                 "fuse_stage": hybrid.stage,
                 "reranker": self.served.reranker_name,
+                "fusions": [
+                    {
+                        "stage": f.stage,
+                        "indexes": list(f.indexes),
+                        "fusion": f.method,
+                        "weights": list(f.weights),
+                    }
+                    for f in self.served.fusions
+                ],
             },
         )
 
@@ -179,16 +190,16 @@ class SearchService:
             lang = request.lang or _detect(request.query)
         queries = Queries.from_records([{"id": QUERY_ID, "text": request.query, "lang": lang}])
         mode = request.mode
-        if mode in ("bm25", "dense", "multivector"):
+        if mode in ("bm25", "dense", "multivector", "sparse"):
             index = self._pick(mode, request.index)
             used = [index.name]
             with _timed(timing, mode):
                 run = self._first_stage(index, queries, request.k)
         else:
-            members = self._members(mode, request.index)
+            members, fusion = self._members(request)
             used = [m.name for m in members]
             depth = max(request.depth, request.k, request.rerank_depth if mode == "rerank" else 0)
-            run = self._fused(members, queries, depth, request, timing)
+            run = self._fused(members, fusion, queries, depth, request, timing)
             if mode == "rerank":
                 with _timed(timing, "rerank"):
                     run = self._reranked(queries, run, request.rerank_depth)
@@ -209,6 +220,7 @@ class SearchService:
     def _fused(
         self,
         members: list[LoadedIndex],
+        fusion: Fusion | HybridDefaults,
         queries: Queries,
         depth: int,
         request: SearchRequest,
@@ -223,15 +235,13 @@ class SearchService:
             return runs[0]
         from polyret.retrieve import fuse
 
-        defaults = self.served.hybrid
-        weights = request.weights or list(defaults.weights)
         with _timed(timing, "fuse"):
             return fuse(
                 runs,
-                request.fusion or defaults.method,
-                weights=weights,
-                rrf_k=defaults.rrf_k,
-                normalization=defaults.normalization,
+                request.fusion or fusion.method,
+                weights=request.weights or list(fusion.weights),
+                rrf_k=fusion.rrf_k,
+                normalization=fusion.normalization,
             )
 
     def _reranked(self, queries: Queries, run: Run, depth: int) -> Run:
@@ -300,38 +310,61 @@ class SearchService:
             )
         return self.indexes[default]
 
-    def _members(self, mode: Mode, name: str | None) -> list[LoadedIndex]:
-        """The BM25 and dense indexes to fuse (``name`` replaces the one of its kind).
+    def _members(self, request: SearchRequest) -> tuple[list[LoadedIndex], Fusion | HybridDefaults]:
+        """The indexes a ``hybrid``/``rerank`` request fuses, and how by default.
 
-        ``rerank`` without both kinds loaded, or with ``name`` of another kind (a
-        multi-vector index), reranks that one first stage alone (unnamed: the first index).
+        ``indexes`` named: those, fused as the run's fuse stage over the same indexes did
+        (its weights in the request's order), else by RRF with equal weights. Unnamed: the
+        BM25 and dense defaults (``index`` replaces the one of its kind). ``rerank`` without
+        both kinds loaded, or with ``index`` of another kind (a multi-vector or sparse
+        index), reranks that one first stage alone (unnamed: the first index).
         """
+        mode, name = request.mode, request.index
         chosen = self._named(name) if name is not None else None
+        named = [self._named(n) for n in request.indexes or []]
         if mode == "rerank" and self.served.reranker is None:
             raise InvalidInputError(
                 "mode 'rerank' needs a reranker and the corpus texts, which were not loaded",
                 field="mode",
             )
+        if request.indexes is not None:
+            return named, self._fusion_of(request.indexes)
         fused: tuple[IndexKind, IndexKind] = ("bm25", "dense")
         both = set(fused) <= {i.kind for i in self.indexes.values()}
+        defaults = self.served.hybrid
         if both and (chosen is None or chosen.kind in fused):
             return [
                 chosen if chosen is not None and chosen.kind == kind else self._pick(kind, None)
                 for kind in fused
-            ]
+            ], defaults
         if mode == "hybrid":
             if both and chosen is not None:
                 raise InvalidInputError(
                     f"index {name!r} is a {chosen.kind} index; mode 'hybrid' fuses a BM25 and "
-                    f"a dense index ({', '.join(self._of_kind('bm25') + self._of_kind('dense'))})",
+                    f"a dense index ({', '.join(self._of_kind('bm25') + self._of_kind('dense'))}"
+                    "), or the indexes named in 'indexes'",
                     field="index",
                 )
             raise InvalidInputError(
-                "mode 'hybrid' needs a BM25 and a dense index; loaded: "
+                "mode 'hybrid' needs a BM25 and a dense index, or the indexes to fuse named in "
+                "'indexes'; loaded: "
                 + ", ".join(f"{i.name} ({i.kind})" for i in self.indexes.values()),
                 field="mode",
             )
-        return [chosen or next(iter(self.indexes.values()))]  # rerank one first stage
+        return [chosen or next(iter(self.indexes.values()))], defaults  # rerank one first stage
+
+    def _fusion_of(self, names: list[str]) -> Fusion:
+        """The run's fusion of exactly ``names`` (weights reordered), else RRF, equal weights."""
+        for fusion in self.served.fusions:
+            if set(fusion.indexes) == set(names):
+                weight = dict(zip(fusion.indexes, fusion.weights, strict=True))
+                return replace(
+                    fusion, indexes=tuple(names), weights=tuple(weight[n] for n in names)
+                )
+        return Fusion(
+            stage=None, indexes=tuple(names), method="rrf", weights=(1.0,) * len(names),
+            rrf_k=HybridDefaults.rrf_k, normalization=HybridDefaults.normalization,
+        )  # fmt: skip
 
 
 def _detect(text: str) -> str:
