@@ -15,8 +15,10 @@ For each shared collection (monolingual, as a user's own corpus would be):
 Test nDCG@10 per language, Δ to the hybrid, paired randomization p (10,000 sign flips), the
 ensemble weights, and the time to encode the token vectors and score the pairs.
 ``--variant NAME=JSON`` passes :class:`~polyret.encode.tokens.TokenEncoder` options (e.g.
-``'last2={"layers": [-1, -2]}'``). Results go to ``--out`` (one JSON per collection and
-variant, reused when present).
+``'last2={"layers": [-1, -2]}'``); ``--members bm25,dense`` ensembles the MaxSim scores with
+BM25 and dense separately (three weights learned on dev) instead of with the hybrid, and
+``--normalization z-score`` changes the ensemble's per-query normalization. Results go to
+``--out`` (one JSON per collection and variant, reused when present).
 
     nice python benchmarks/bench_late_interaction.py --collections 'xquad-r-*,xquad-p-*'
 """
@@ -36,6 +38,7 @@ from polyret.evaluate import evaluate, randomization_test
 from polyret.io import read_beir
 from polyret.rerank import BiEncoderReranker, EnsembleReranker, LateInteractionReranker
 from polyret.retrieve import BM25, Dense, tune_fusion
+from polyret.retrieve.fusion import Normalization
 from polyret.types import Dataset, Run
 
 K = 100
@@ -56,7 +59,8 @@ def main() -> None:
                 continue
             if base is None:
                 base = base_runs(data, args.depth, args.bi_encoder)
-            result = measure(data, base, LateInteractionReranker(**options), args.depth)
+            reranker = LateInteractionReranker(**options)
+            result = measure(data, base, reranker, args.depth, args.members, args.normalization)
             result |= {"variant": name, "options": options}
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(result, indent=1))
@@ -71,6 +75,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--depth", type=int, default=30, help="hybrid candidates rescored")
     parser.add_argument("--variant", action="append", default=[], help="NAME=JSON options")
     parser.add_argument("--bi-encoder", action="store_true", help="the bi-encoder row too")
+    parser.add_argument("--members", default="hybrid", help="first-stage runs in the ensemble")
+    parser.add_argument("--normalization", default="min-max", choices=["min-max", "z-score"])
     parser.add_argument("--out", type=Path, default=Path("/tmp/polyret-bench-li"))
     return parser.parse_args()
 
@@ -88,36 +94,51 @@ def base_runs(data: Dataset, depth: int, bi_encoder: bool) -> dict[str, Any]:
     tuning = tune_fusion(
         {n: r.select(data.split("dev")[0].ids) for n, r in runs.items()}, data.split("dev")[1]
     )
-    out: dict[str, Any] = {"hybrid": tuning.apply([runs["bm25"], runs["dense"]], k=K)}
+    out: dict[str, Any] = {**runs, "hybrid": tuning.apply([runs["bm25"], runs["dense"]], k=K)}
     out["hybrid weights"] = list(tuning.weights)
     if bi_encoder:
         out["bi-encoder"], out["bi-encoder weights"], _ = ensemble(
-            data, out["hybrid"], BiEncoderReranker(), depth
+            data, out, BiEncoderReranker(), depth
         )
     return out
 
 
 def ensemble(
-    data: Dataset, hybrid: Run, reranker: Any, depth: int
+    data: Dataset,
+    base: dict[str, Any],
+    reranker: Any,
+    depth: int,
+    members: str = "hybrid",
+    normalization: Normalization = "min-max",
 ) -> tuple[Run, dict[str, float], Run]:
-    """``reranker``'s scores of the hybrid's top ``depth`` ensembled with the hybrid on dev,
-    as the pipeline's rerank stage does; also the reranker's own ordering."""
+    """``reranker``'s scores of the hybrid's top ``depth`` ensembled on dev with the
+    ``members`` runs (by default the hybrid, as the pipeline's rerank stage does); also the
+    reranker's own ordering."""
+    hybrid = base["hybrid"]
     scored = reranker.rerank(data.queries, hybrid, data.corpus, depth)
     dev_queries, dev_qrels = data.split("dev")
-    members = EnsembleReranker({"hybrid": hybrid, "reranker": scored})
-    fit = members.fit(dev_queries, hybrid.select(dev_queries.ids), data.corpus, dev_qrels, k=depth)
+    runs = {name: base[name] for name in members.split(",")}
+    ensembled = EnsembleReranker({**runs, "reranker": scored}, normalization=normalization)
+    fit = ensembled.fit(
+        dev_queries, hybrid.select(dev_queries.ids), data.corpus, dev_qrels, k=depth
+    )
     test_ids = data.split("test")[0].ids
-    combined = members.rerank(
+    combined = ensembled.rerank(
         data.queries.filter(ids=test_ids), hybrid.select(test_ids), data.corpus, depth
     )
     return combined, dict(zip(fit.names, fit.weights, strict=True)), scored
 
 
 def measure(
-    data: Dataset, base: dict[str, Any], reranker: LateInteractionReranker, depth: int
+    data: Dataset,
+    base: dict[str, Any],
+    reranker: LateInteractionReranker,
+    depth: int,
+    members: str = "hybrid",
+    normalization: Normalization = "min-max",
 ) -> dict:
     started = time.perf_counter()
-    reranked, weights, alone = ensemble(data, base["hybrid"], reranker, depth)
+    reranked, weights, alone = ensemble(data, base, reranker, depth, members, normalization)
     seconds = time.perf_counter() - started
     queries, qrels = data.split("test")
     systems = {"hybrid": base["hybrid"], "maxsim": alone, "reranked": reranked}
@@ -147,6 +168,8 @@ def measure(
     return {
         "collection": data.name,
         "depth": depth,
+        "members": members,
+        "normalization": normalization,
         "weights": weights,
         "hybrid weights": base["hybrid weights"],
         "seconds": round(seconds, 1),
