@@ -1,4 +1,4 @@
-"""``polyret train bi-encoder|cross-encoder|heads|distill`` and ``polyret merge``.
+"""``polyret train bi-encoder|cross-encoder|heads|m3|distill`` and ``polyret merge``.
 
 Thin wrappers over :mod:`polyret.train`; each command's training options are the fields of
 its config (:mod:`polyret.train.config`, no torch), so ``polyret.train`` (torch,
@@ -20,7 +20,13 @@ from polyret.cli.options import build_config as config_from
 from polyret.cli.options import config_options, option_group
 from polyret.errors import InvalidInputError
 from polyret.models.catalogue import DEFAULT_MODEL
-from polyret.train.config import BiEncoderConfig, CrossEncoderConfig, DistillConfig, HeadsConfig
+from polyret.train.config import (
+    BiEncoderConfig,
+    CrossEncoderConfig,
+    DistillConfig,
+    HeadsConfig,
+    M3Config,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -139,10 +145,25 @@ def cross_encoder_command(*, run: TrainRun, settings: CrossEncoderConfig) -> Non
 @trainer_options(HeadsConfig)
 @option_group(TrainRun, param="run")
 def heads_command(*, run: TrainRun, settings: HeadsConfig) -> None:
-    """Train the late-interaction head (BGE-M3's colbert_linear) over the frozen encoder."""
+    """Train BGE-M3's heads over the frozen encoder (default: the late-interaction head,
+    colbert_linear; --heads colbert,sparse for both)."""
+    _train_heads(run, settings)
+
+
+@train_app.command("m3")
+@trainer_options(M3Config)
+@option_group(TrainRun, param="run")
+def m3_command(*, run: TrainRun, settings: M3Config) -> None:
+    """M3 self-knowledge distillation: the colbert and sparse heads over the frozen encoder,
+    taught by the combined dense + sparse + MaxSim score."""
+    _train_heads(run, settings)
+
+
+def _train_heads(run: TrainRun, settings: HeadsConfig) -> None:
     from polyret.train import train_heads
 
-    console.print(f"trained late-interaction head → {run.train(train_heads, settings)}")
+    folder = run.train(train_heads, settings)
+    console.print(f"trained heads ({', '.join(settings.heads)}) → {folder}")
 
 
 @train_app.command("distill")

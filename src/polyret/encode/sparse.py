@@ -68,6 +68,19 @@ def sparse_rows(
     return matrix
 
 
+def sparse_tokens(
+    model: str | os.PathLike[str], *, mask_punctuation: bool = False, **options: Any
+) -> TokenEncoder:
+    """The token states BGE-M3's sparse head reads: the last layer, no projection (the
+    head trainer reads the same, so a trained head scores as it was trained).
+
+    ``options`` are :class:`~polyret.encode.tokens.TokenEncoder`'s.
+    """
+    return TokenEncoder(
+        model, layers=(-1,), projection=None, mask_punctuation=mask_punctuation, **options
+    )
+
+
 class _SparseModel:
     """What the sparse encoders share: the public encode methods over ``_weights``."""
 
@@ -115,9 +128,7 @@ class SparseEncoder(_SparseModel):
         mask_punctuation: bool = False,
         **options: Any,
     ) -> None:
-        self.tokens = TokenEncoder(
-            model, layers=(-1,), projection=None, mask_punctuation=mask_punctuation, **options
-        )
+        self.tokens = sparse_tokens(model, mask_punctuation=mask_punctuation, **options)
         self.name = self.tokens.name
         file = self.tokens.path / SPARSE_FILE if head == "auto" else Path(head)
         if not file.is_file():

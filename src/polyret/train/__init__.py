@@ -1,5 +1,5 @@
-"""Training: bi-encoders, cross-encoders, late-interaction heads, distillation, merging,
-ANCE refresh.
+"""Training: bi-encoders, cross-encoders, BGE-M3's heads (late interaction, sparse, M3
+self-distillation), distillation, merging, ANCE refresh.
 
 Built on sentence-transformers' trainers (their loops, checkpoints and exact resume); the
 trainers need torch and sentence-transformers (``pip install 'polyret[train]'``). Every
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         CrossEncoderConfig,
         DistillConfig,
         HeadsConfig,
+        M3Config,
         RefreshConfig,
         TrainConfig,
     )
@@ -54,6 +55,7 @@ _EXPORTS = {
     "HeadsConfig": "polyret.train.config",
     "LiveCrossEncoder": "polyret.train.evaluation",
     "LiveEncoder": "polyret.train.evaluation",
+    "M3Config": "polyret.train.config",
     "RefreshConfig": "polyret.train.config",
     "Remine": "polyret.train.refresh",
     "RerankDevEvaluator": "polyret.train.evaluation",
@@ -85,6 +87,7 @@ __all__ = [
     "HeadsConfig",
     "LiveCrossEncoder",
     "LiveEncoder",
+    "M3Config",
     "RefreshConfig",
     "Remine",
     "RerankDevEvaluator",

@@ -199,12 +199,18 @@ class RefreshConfig(Config):
     seed: int = 0
 
 
+HeadName = Literal["colbert", "sparse"]
+"""BGE-M3's trainable heads: ``colbert_linear.pt`` (multi-vector) and ``sparse_linear.pt``."""
+
+
 class HeadsConfig(Config):
-    """The late-interaction head trained over a frozen encoder (:func:`polyret.train.heads.
-    train_heads`).
+    """BGE-M3's heads trained over a frozen encoder (:func:`polyret.train.heads.train_heads`).
 
     Args:
-        layers: Hidden layers summed into each token state (as the reranker reads them).
+        heads: The heads to train: ``colbert`` (the multi-vector projection) and/or
+            ``sparse`` (the lexical weights).
+        layers: Hidden layers summed into each token state of the colbert head (as the
+            reranker reads them; the sparse head reads the last layer, as at inference).
         dim: Output dimension of the head (``None``: the encoder's, starting as identity).
         max_steps: Optimizer steps.
         batch_size: Queries per step (their positives and negatives are every query's
@@ -212,8 +218,12 @@ class HeadsConfig(Config):
         learning_rate: AdamW learning rate.
         temperature: Softmax temperature of the MaxSim scores.
         num_negatives: Hard negatives per row taken from the training set.
-        distill: Weight of the self-distillation term (KL toward the frozen zero-shot
-            MaxSim + pooled-cosine teacher; 0: none).
+        distill: M3's self-knowledge distillation (0: off, each head learns alone): the
+            weighted sum of the frozen dense score and the heads' scores is trained too
+            (InfoNCE) and, detached, teaches each head (KL, weighted by this).
+        dense_weight: Weight of the dense cosine in the combined score.
+        sparse_weight: Weight of the sparse score in the combined score.
+        colbert_weight: Weight of the MaxSim score in the combined score.
         max_seq_length: Tokens per text (``None``: the model's limit).
         seed: Seeds the head, the batches and the sampling.
         logging_steps: Log the mean loss every this many steps.
@@ -221,6 +231,7 @@ class HeadsConfig(Config):
         show_progress: Progress bars.
     """
 
+    heads: list[HeadName] = Field(default=["colbert"], min_length=1)
     layers: list[int] = Field(default=[-1, -2], min_length=1)
     dim: int | None = Field(default=None, ge=8)
     max_steps: int = Field(default=300, ge=1)
@@ -229,8 +240,31 @@ class HeadsConfig(Config):
     temperature: float = Field(default=0.02, gt=0)
     num_negatives: int = Field(default=1, ge=0)
     distill: float = Field(default=0.0, ge=0)
+    dense_weight: float = Field(default=1.0, ge=0)
+    sparse_weight: float = Field(default=0.3, ge=0)
+    colbert_weight: float = Field(default=1.0, ge=0)
     max_seq_length: int | None = Field(default=None, ge=8)
     seed: int = 0
     logging_steps: int = Field(default=50, ge=1)
     threads: int | None = Field(default=None, ge=1)
     show_progress: bool = False
+
+    @field_validator("heads")
+    @classmethod
+    def _distinct_heads(cls, heads: list[str]) -> list[str]:
+        if len(set(heads)) != len(heads):
+            raise ValueError(f"heads are named twice: {heads}")
+        return heads
+
+
+class M3Config(HeadsConfig):
+    """:class:`HeadsConfig` with BGE-M3's training defaults (``polyret train m3``): both
+    heads, taught by M3's self-knowledge distillation.
+
+    Args:
+        heads: The heads to train (default: both).
+        distill: Weight of the self-distillation term (default 1, as BGE-M3).
+    """
+
+    heads: list[HeadName] = Field(default=["colbert", "sparse"], min_length=1)
+    distill: float = Field(default=1.0, ge=0)

@@ -1,22 +1,33 @@
-"""Train the late-interaction head (BGE-M3's ``colbert_linear``) over a frozen encoder.
+"""Train BGE-M3's heads over a frozen encoder: the multi-vector projection
+(``colbert_linear.pt``) and the sparse lexical weights (``sparse_linear.pt``), alone or
+together through M3's self-knowledge distillation.
 
-The encoder stays as it is, so every training text's token vectors are computed once (the
+The encoder stays as it is, so every training text's token states are computed once (the
 packaged int8 ONNX path, :class:`~polyret.encode.tokens.TokenEncoder`) and each step only
-runs the linear head: a few minutes on two CPU cores, where fine-tuning the encoder costs
-seconds per step. The head maps each token vector (without bias: on normalized inputs a
-bias-free map gives the same direction as on the raw states, so the head trained here is
-exactly the one :class:`~polyret.encode.tokens.TokenEncoder` applies) and starts as the
-identity, i.e. from the zero-shot MaxSim.
+runs the linear heads: minutes on two CPU cores, where fine-tuning the encoder costs
+seconds per step. Each head scores exactly as inference does:
 
-Loss, per batch of (query, positive, hard negatives): InfoNCE over MaxSim scores against
-every positive and negative of the batch, plus optionally M3's self-knowledge distillation
-term, a KL divergence toward the softmax of the frozen teacher score (the zero-shot MaxSim
-plus the cosine of the mean-pooled token vectors), which keeps the trained head from drifting far
-from what the encoder already knew.
+- ``colbert`` (:class:`ColbertHead`): MaxSim over the token states of ``layers`` through a
+  bias-free linear map (on normalized inputs a bias-free map gives the same direction as on
+  the raw states, so the head trained here is the one ``TokenEncoder`` applies), starting
+  as the identity, i.e. from the zero-shot MaxSim;
+- ``sparse`` (:class:`SparseHead`): per token, ``ReLU(linear(h))`` of its last-layer state
+  (:func:`~polyret.encode.sparse.sparse_tokens`, what
+  :class:`~polyret.encode.sparse.SparseEncoder` reads), the maximum per vocabulary id within
+  a text, and the query · document product; the head starts fresh (seeded), as BGE-M3's.
 
-The output folder is the base model's files plus ``colbert_linear.pt``: every polyret
-entry point that takes an encoder folder (the ``late-interaction`` reranker, the
-multi-vector index, dense retrieval) loads it.
+Loss, per batch of (query, positive, hard negatives), every distinct positive and negative
+of the batch a candidate of every query (temperature ``τ``): InfoNCE of each head's scores, the
+sparse one weighted 0.1 as BGE-M3 does (its scores are unbounded sums, not cosines). With
+``distill`` > 0, M3's self-knowledge distillation: the combined score
+``s_inter = w_dense · s_dense + w_sparse · s_sparse + w_colbert · s_colbert`` (the dense
+cosine is the frozen encoder's pooled embedding, as dense retrieval embeds) gets its own
+InfoNCE, and ``softmax(s_inter / τ)``, detached, teaches each head (KL, weighted by
+``distill``, the sparse term by 0.1 again). BGE-M3 also trains the dense side; here the
+encoder is frozen, so its terms would be constants and are left out.
+
+The output folder is the base model's files plus the trained heads in BGE-M3's format:
+the ``late-interaction`` reranker, the multi-vector index and ``LearnedSparse`` load it.
 """
 
 from __future__ import annotations
@@ -26,17 +37,21 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from polyret.encode.tokens import PROJECTION_FILE, TokenEncoder, TokenVectors
+from polyret.encode.registry import load_encoder
+from polyret.encode.sparse import sparse_tokens
+from polyret.encode.tokens import TokenEncoder
 from polyret.errors import InvalidInputError
 from polyret.io.artifact import write_meta
 from polyret.io.atomic import atomic_directory
 from polyret.io.manifest import write_provenance
+from polyret.models.m3 import COLBERT_FILE, SPARSE_FILE
 from polyret.optional import require
 from polyret.train.common import base_identity, resolve_base, training_set_summary
 from polyret.train.config import HeadsConfig
@@ -44,6 +59,8 @@ from polyret.types import Dataset, TrainingSet
 
 log = logging.getLogger(__name__)
 MODEL_FORMAT = 1
+_LOSS_SCALE = {"colbert": 1.0, "sparse": 0.1}
+"""Weight of each head's InfoNCE and distillation terms (BGE-M3's: 0.1 for sparse)."""
 
 
 def train_heads(
@@ -57,15 +74,16 @@ def train_heads(
     resume: bool = False,
     overwrite: bool = False,
 ) -> Path:
-    """Train ``colbert_linear.pt`` on ``training_set`` over the frozen ``base`` encoder.
+    """Train ``config.heads`` on ``training_set`` over the frozen ``base`` encoder.
 
     Args:
         training_set: Rows of (query, positive, negatives), e.g. crops with mined negatives.
         base: The encoder: a packaged name or a model folder.
-        out: The model folder to write (the base's files plus the head).
-        config: The head's size, the schedule and the loss.
-        dev: Not used during training (the head trains in minutes; compare systems with
-            ``benchmarks/bench_late_interaction.py`` or a pipeline's dev-tuned ensemble).
+        out: The model folder to write (the base's files plus the trained heads).
+        config: The heads, their size, the schedule and the loss.
+        dev: Not used during training (the heads train in minutes; compare systems with
+            ``benchmarks/bench_late_interaction.py``, ``benchmarks/bench_m3.py`` or a
+            pipeline's dev-tuned ensemble).
         dev_split: Unused, accepted like the other trainers'.
         resume: Unused: a run is short and has no checkpoints.
         overwrite: Replace an existing ``out``.
@@ -80,45 +98,32 @@ def train_heads(
     base_ref = resolve_base(base)
     started = time.perf_counter()
     rng = random.Random(config.seed)
-    torch.manual_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    encoder = TokenEncoder(
-        base_ref, layers=config.layers, projection=None, max_length=config.max_seq_length
-    )
     rows = _rows(training_set, config.num_negatives)
+    queries = [q for q, _, _ in rows]
     texts = list(dict.fromkeys(t for _, pos, negs in rows for t in (pos, *negs)))
-    log.info("heads: token vectors of %d queries and %d documents", len(rows), len(texts))
-    queries = encoder.encode_queries([q for q, _, _ in rows], show_progress=config.show_progress)
-    docs = encoder.encode_documents(texts, show_progress=config.show_progress)
-    dense_q, dense_d = _pooled(queries), _pooled(docs)
+    log.info("heads: token states of %d queries and %d documents", len(rows), len(texts))
+    heads = [_HEADS[name](torch, base_ref, config, queries, texts) for name in config.heads]
+    dense = DenseScores(torch, base_ref, config, queries, texts) if config.distill > 0 else None
     position = {t: i for i, t in enumerate(texts)}
-    head = torch.nn.Linear(encoder.dim, config.dim or encoder.dim, bias=False)
-    if config.dim is None:
-        with torch.no_grad():
-            head.weight.copy_(torch.eye(encoder.dim))
-    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    parameters = [p for head in heads for p in head.module.parameters()]
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=0.0)
     losses: list[float] = []
     order = list(range(len(rows)))
     batch = min(config.batch_size, len(rows))
     for _ in tqdm(range(config.max_steps), disable=not config.show_progress, desc="heads"):
         picked = rng.sample(order, batch)
-        doc_rows = [position[rows[i][1]] for i in picked]
-        doc_rows += [position[n] for i in picked for n in rows[i][2]]
-        q, q_mask = _padded(torch, queries, picked)
-        d, d_mask = _padded(torch, docs, doc_rows)
-        scores = _maxsim(torch, head(q), q_mask, head(d), d_mask)
-        logits = scores / config.temperature
-        loss = torch.nn.functional.cross_entropy(logits, torch.arange(batch))
-        if config.distill > 0:
-            with torch.no_grad():
-                teacher = _maxsim(torch, q, q_mask, d, d_mask)
-                teacher = teacher + torch.from_numpy(dense_q[picked] @ dense_d[doc_rows].T)
-                target = torch.softmax(teacher / config.temperature, dim=-1)
-            kl = torch.nn.functional.kl_div(
-                torch.log_softmax(logits, dim=-1), target, reduction="batchmean"
-            )
-            loss = loss + config.distill * kl
+        # each text once: a mined negative is often another row's positive, and as two
+        # columns it would be both the answer and a negative of that row's query
+        doc_rows = list(
+            dict.fromkeys(position[t] for i in picked for t in (rows[i][1], *rows[i][2]))
+        )
+        column = {row: j for j, row in enumerate(doc_rows)}
+        labels = torch.tensor([column[position[rows[i][1]]] for i in picked])
+        scores = {head.name: head.scores(picked, doc_rows) for head in heads}
+        dense_scores = None if dense is None else dense.scores(picked, doc_rows)
+        loss = m3_loss(torch, scores, dense_scores, labels, config)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -135,7 +140,154 @@ def train_heads(
         "documents": len(texts),
         "runtime_s": round(time.perf_counter() - started, 1),
     }
-    return _save(head.state_dict(), base_ref, Path(out), config, training_set, summary, overwrite)
+    states = {head.file: head.module.state_dict() for head in heads}
+    return _save(states, base_ref, Path(out), config, training_set, summary, overwrite)
+
+
+def m3_loss(
+    torch: Any, scores: dict[str, Any], dense: Any, labels: Any, config: HeadsConfig
+) -> Any:
+    """The heads' loss over ``[queries, candidates]`` score matrices (see the module
+    docstring).
+
+    Args:
+        torch: The torch module.
+        scores: The trained heads' scores by name (``colbert``, ``sparse``).
+        dense: The frozen dense scores (needed when ``config.distill`` > 0, else unused).
+        labels: Per query, the column of its positive.
+        config: ``temperature``, ``distill`` and the weights of the combined score.
+    """
+    functional = torch.nn.functional
+    tau = config.temperature
+    loss = sum(
+        _LOSS_SCALE[name] * functional.cross_entropy(s / tau, labels) for name, s in scores.items()
+    )
+    if config.distill > 0:
+        weights = {"colbert": config.colbert_weight, "sparse": config.sparse_weight}
+        inter = config.dense_weight * dense + sum(weights[n] * s for n, s in scores.items())
+        loss = loss + functional.cross_entropy(inter / tau, labels)
+        target = torch.softmax(inter.detach() / tau, dim=-1)
+        for name, s in scores.items():
+            kl = functional.kl_div(
+                torch.log_softmax(s / tau, dim=-1), target, reduction="batchmean"
+            )
+            loss = loss + config.distill * _LOSS_SCALE[name] * kl
+    return loss
+
+
+class ColbertHead:
+    """The multi-vector head at training time: the texts' normalized token vectors (computed
+    once), a bias-free ``Linear(hidden, dim)`` (identity when ``config.dim`` is ``None``),
+    and MaxSim."""
+
+    name = "colbert"
+    file = COLBERT_FILE
+
+    def __init__(
+        self,
+        torch: Any,
+        base: str | os.PathLike[str],
+        config: HeadsConfig,
+        queries: Sequence[str],
+        documents: Sequence[str],
+    ) -> None:
+        self._torch = torch
+        encoder = TokenEncoder(
+            base, layers=config.layers, projection=None, max_length=config.max_seq_length
+        )
+        self.queries = encoder.encode_queries(queries, show_progress=config.show_progress)
+        self.documents = encoder.encode_documents(documents, show_progress=config.show_progress)
+        torch.manual_seed(config.seed)
+        self.module = torch.nn.Linear(encoder.dim, config.dim or encoder.dim, bias=False)
+        if config.dim is None:
+            with torch.no_grad():
+                self.module.weight.copy_(torch.eye(encoder.dim))
+
+    def scores(self, queries: Sequence[int], documents: Sequence[int]) -> Any:
+        """``[queries, documents]`` MaxSim of the rows given."""
+        torch = self._torch
+        q, q_mask = _padded(torch, [self.queries[r] for r in queries])
+        d, d_mask = _padded(torch, [self.documents[r] for r in documents])
+        return _maxsim(torch, self.module(q), q_mask, self.module(d), d_mask)
+
+
+class SparseHead:
+    """The sparse head at training time: the texts' last-layer token states and vocabulary
+    ids (computed once, as :class:`~polyret.encode.sparse.SparseEncoder` reads them), a
+    fresh ``Linear(hidden, 1)`` (seeded), and the product of the per-id maxima."""
+
+    name = "sparse"
+    file = SPARSE_FILE
+
+    def __init__(
+        self,
+        torch: Any,
+        base: str | os.PathLike[str],
+        config: HeadsConfig,
+        queries: Sequence[str],
+        documents: Sequence[str],
+    ) -> None:
+        self._torch = torch
+        encoder = sparse_tokens(base, max_length=config.max_seq_length)
+        progress = config.show_progress
+        self.queries = encoder.token_states(queries, "query", show_progress=progress)
+        self.documents = encoder.token_states(documents, "passage", show_progress=progress)
+        torch.manual_seed(config.seed)
+        self.module = torch.nn.Linear(encoder.hidden, 1)
+
+    def scores(self, queries: Sequence[int], documents: Sequence[int]) -> Any:
+        """``[queries, documents]`` sparse products of the rows given.
+
+        Each text's token weights are scattered into the batch's own vocabulary (the ids
+        that occur in it, not all 250k) with a maximum per id, as inference keeps one
+        weight per id.
+        """
+        torch = self._torch
+        q, q_ids = self._weights([self.queries[r] for r in queries])
+        d, d_ids = self._weights([self.documents[r] for r in documents])
+        vocabulary, inverse = torch.unique(
+            torch.cat([q_ids.flatten(), d_ids.flatten()]), return_inverse=True
+        )
+        split = q_ids.numel()
+        q_rows = _per_id(torch, q, inverse[:split].view_as(q_ids), len(vocabulary))
+        d_rows = _per_id(torch, d, inverse[split:].view_as(d_ids), len(vocabulary))
+        return q_rows @ d_rows.T
+
+    def _weights(self, texts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[Any, Any]:
+        """Padded ``[texts, tokens]`` weights (0 on padding) and vocabulary ids."""
+        states, mask = _padded(self._torch, [s for s, _ in texts])
+        ids, _ = _padded(self._torch, [i for _, i in texts])
+        weights = self._torch.relu(self.module(states)).squeeze(-1)
+        return weights * mask, ids
+
+
+_HEADS = {"colbert": ColbertHead, "sparse": SparseHead}
+
+
+class DenseScores:
+    """The frozen dense side of the combined score: cosines of the encoder's pooled
+    embeddings, computed once the way dense retrieval computes them
+    (:func:`~polyret.encode.load_encoder` on the base folder)."""
+
+    def __init__(
+        self,
+        torch: Any,
+        base: str | os.PathLike[str],
+        config: HeadsConfig,
+        queries: Sequence[str],
+        documents: Sequence[str],
+    ) -> None:
+        self._torch = torch
+        options = {} if config.max_seq_length is None else {"max_length": config.max_seq_length}
+        encoder = load_encoder(base, **options)
+        self.queries = np.asarray(encoder.encode_queries(list(queries)), np.float32)
+        self.documents = np.asarray(encoder.encode_documents(list(documents)), np.float32)
+
+    def scores(self, queries: Sequence[int], documents: Sequence[int]) -> Any:
+        """``[queries, documents]`` cosines of the rows given."""
+        return self._torch.from_numpy(
+            self.queries[list(queries)] @ self.documents[list(documents)].T
+        )
 
 
 def _rows(training_set: TrainingSet, negatives: int) -> list[tuple[str, str, list[str]]]:
@@ -154,22 +306,24 @@ def _rows(training_set: TrainingSet, negatives: int) -> list[tuple[str, str, lis
     return out
 
 
-def _pooled(tokens: TokenVectors) -> np.ndarray:
-    """Normalized mean of each text's (content) token vectors: the teacher's dense side."""
-    vectors = tokens.as_float32()
-    sums = np.add.reduceat(vectors, tokens.offsets[:-1], axis=0)
-    return (sums / np.linalg.norm(sums, axis=1, keepdims=True)).astype(np.float32)
-
-
-def _padded(torch: Any, tokens: TokenVectors, rows: list[int]) -> tuple[Any, Any]:
-    width = int(tokens.lengths[rows].max())
-    values = torch.zeros(len(rows), width, tokens.vectors.shape[1])
-    mask = torch.zeros(len(rows), width, dtype=torch.bool)
-    for i, row in enumerate(rows):
-        part = torch.from_numpy(tokens[row])
-        values[i, : len(part)] = part
+def _padded(torch: Any, parts: Sequence[np.ndarray]) -> tuple[Any, Any]:
+    """Ragged per-text arrays (``[tokens, ...]``) as one zero-padded tensor and its mask."""
+    width = max(len(part) for part in parts)
+    first = torch.from_numpy(parts[0])
+    values = torch.zeros(len(parts), width, *first.shape[1:], dtype=first.dtype)
+    mask = torch.zeros(len(parts), width, dtype=torch.bool)
+    for i, part in enumerate(parts):
+        values[i, : len(part)] = torch.from_numpy(part)
         mask[i, : len(part)] = True
     return values, mask
+
+
+def _per_id(torch: Any, weights: Any, index: Any, size: int) -> Any:
+    """``[texts, size]``: per text, the largest weight of each (batch-local) id.
+
+    Padding has weight 0, and weights are ≥ 0, so it changes no maximum."""
+    rows = torch.zeros(weights.shape[0], size, dtype=weights.dtype)
+    return rows.scatter_reduce(1, index, weights, reduce="amax")
 
 
 def _maxsim(torch: Any, q: Any, q_mask: Any, d: Any, d_mask: Any) -> Any:
@@ -182,7 +336,7 @@ def _maxsim(torch: Any, q: Any, q_mask: Any, d: Any, d_mask: Any) -> Any:
 
 
 def _save(
-    state: dict[str, Any],
+    states: dict[str, dict[str, Any]],
     base: str,
     out: Path,
     config: HeadsConfig,
@@ -195,11 +349,12 @@ def _save(
         # a copy, not hard links: settling a model folder rewrites its card and the
         # weights' mtimes, which must not reach the base model's files
         shutil.copytree(base, tmp, dirs_exist_ok=True)
-        (tmp / PROJECTION_FILE).unlink(missing_ok=True)
-        torch.save(state, tmp / PROJECTION_FILE)
+        for file, state in states.items():
+            (tmp / file).unlink(missing_ok=True)  # the base's own head may be a symlink
+            torch.save(state, tmp / file)
         provenance: dict[str, Any] = {
             "kind": "bi-encoder",
-            "heads": ["colbert"],
+            "heads": list(config.heads),
             "base": base_identity(base),
             "config": config.model_dump(mode="json"),
             "config_class": type(config).__name__,
