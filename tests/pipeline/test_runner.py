@@ -173,6 +173,40 @@ def test_cross_encoder_trained_in_the_run_reranks(tmp_path, tiny_model):  # noqa
     assert "judged" in result.evaluations()["evaluation"]["systems"]
 
 
+def test_m3_heads_trained_in_the_run_feed_a_sparse_index(tmp_path, tiny_model):  # noqa: F811
+    """train-heads with both heads (M3 self-distillation) is an encoder input of index-sparse."""
+    config = small_config()
+    evaluation = config["stages"].pop()
+    config["stages"] += [
+        {
+            "name": "m3",
+            "type": "train-heads",
+            "inputs": {"examples": "mined"},
+            "params": {
+                "base": str(tiny_model),
+                "heads": ["colbert", "sparse"],
+                "distill": 1.0,
+                "max_steps": 3,
+                "batch_size": 4,
+                "layers": [-1],
+            },
+        },
+        {"name": "sparse-index", "type": "index-sparse", "inputs": {"encoder": "m3"}},
+        {
+            "name": "sparse",
+            "type": "retrieve",
+            "inputs": {"index": "sparse-index"},
+            "params": {"splits": ["test"], "k": 20},
+        },
+    ]
+    evaluation["inputs"]["runs"]["sparse"] = "sparse"
+    config["stages"].append(evaluation)
+    result = run_pipeline(load_config(config), tmp_path / "run", report=False)
+    provenance = json.loads((result.stage("m3").path / "provenance.json").read_text())
+    assert provenance["heads"] == ["colbert", "sparse"] and provenance["training"]["steps"] == 3
+    assert "sparse" in result.evaluations()["evaluation"]["systems"]
+
+
 def test_adapt_stage_feeds_an_index_and_says_what_it_chose(tmp_path, tiny_model):  # noqa: F811
     """adapt's folder (the encoder to use) is an encoder input of index-dense; its dev check
     and its training rows are in the folder, and a second run reuses the stage."""

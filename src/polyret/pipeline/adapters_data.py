@@ -123,7 +123,8 @@ def run_train(
 def run_train_heads(
     stage: StageBase[TrainHeadsInputs, TrainHeadsParams], ctx: StageContext, out: Path
 ) -> dict[str, Any]:
-    """:func:`polyret.train.train_heads` over the ``encoder`` input (else ``base``)."""
+    """:func:`polyret.train.train_heads` (the ``heads`` params names which; M3 training is
+    both with ``distill`` > 0) over the ``encoder`` input (else ``base``)."""
     from polyret.train import train_heads
 
     p = stage.params

@@ -92,7 +92,7 @@ class TrainInputs(_Strict):
 
 
 class TrainHeadsInputs(_Strict):
-    """Examples, and optionally the encoder whose head is trained (e.g. an ``adapt`` stage)."""
+    """Examples, and optionally the encoder whose heads are trained (e.g. an ``adapt`` stage)."""
 
     examples: str
     encoder: str | None = None
@@ -379,8 +379,9 @@ STAGE_SPECS: dict[str, StageSpec] = {
         ),
         StageSpec(
             "train-heads",
-            "Train the late-interaction head (colbert_linear.pt) over a frozen encoder; the "
-            "stage folder is the encoder with its head.",
+            "Train BGE-M3's heads over a frozen encoder (heads: colbert_linear.pt and/or "
+            "sparse_linear.pt; distill > 0: M3 self-distillation); the stage folder is the "
+            "encoder with its heads.",
             TrainHeadsInputs,
             "polyret.pipeline.train_params:TrainHeadsParams",
             BI_ENCODER,
