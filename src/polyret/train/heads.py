@@ -59,6 +59,8 @@ from polyret.types import Dataset, TrainingSet
 
 log = logging.getLogger(__name__)
 MODEL_FORMAT = 1
+_Folder = str | os.PathLike[str]
+_Texts = Sequence[str]
 _LOSS_SCALE = {"colbert": 1.0, "sparse": 0.1}
 """Weight of each head's InfoNCE and distillation terms (BGE-M3's: 0.1 for sparse)."""
 
@@ -175,7 +177,34 @@ def m3_loss(
     return loss
 
 
-class ColbertHead:
+class Scorer:
+    """One side of the training scores: built once from the batch-independent texts (its
+    frozen encoder's output), then scoring rows of them, step after step."""
+
+    def __init__(
+        self, torch: Any, base: _Folder, config: HeadsConfig, queries: _Texts, docs: _Texts
+    ) -> None:
+        self._torch = torch
+        self._prepare(base, config, queries, docs)
+
+    def _prepare(self, base: _Folder, config: HeadsConfig, queries: _Texts, docs: _Texts) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+    def scores(self, queries: Sequence[int], documents: Sequence[int]) -> Any:
+        """``[queries, documents]`` scores of the rows given."""
+        raise NotImplementedError  # pragma: no cover
+
+
+class Head(Scorer):
+    """A trained head: its name in :class:`~polyret.train.HeadsConfig`, its file in a model
+    folder, and its ``torch.nn.Linear``."""
+
+    name: str
+    file: str
+    module: Any
+
+
+class ColbertHead(Head):
     """The multi-vector head at training time: the texts' normalized token vectors (computed
     once), a bias-free ``Linear(hidden, dim)`` (identity when ``config.dim`` is ``None``),
     and MaxSim."""
@@ -183,20 +212,13 @@ class ColbertHead:
     name = "colbert"
     file = COLBERT_FILE
 
-    def __init__(
-        self,
-        torch: Any,
-        base: str | os.PathLike[str],
-        config: HeadsConfig,
-        queries: Sequence[str],
-        documents: Sequence[str],
-    ) -> None:
-        self._torch = torch
+    def _prepare(self, base: _Folder, config: HeadsConfig, queries: _Texts, docs: _Texts) -> None:
+        torch = self._torch
         encoder = TokenEncoder(
             base, layers=config.layers, projection=None, max_length=config.max_seq_length
         )
         self.queries = encoder.encode_queries(queries, show_progress=config.show_progress)
-        self.documents = encoder.encode_documents(documents, show_progress=config.show_progress)
+        self.documents = encoder.encode_documents(docs, show_progress=config.show_progress)
         torch.manual_seed(config.seed)
         self.module = torch.nn.Linear(encoder.dim, config.dim or encoder.dim, bias=False)
         if config.dim is None:
@@ -211,7 +233,7 @@ class ColbertHead:
         return _maxsim(torch, self.module(q), q_mask, self.module(d), d_mask)
 
 
-class SparseHead:
+class SparseHead(Head):
     """The sparse head at training time: the texts' last-layer token states and vocabulary
     ids (computed once, as :class:`~polyret.encode.sparse.SparseEncoder` reads them), a
     fresh ``Linear(hidden, 1)`` (seeded), and the product of the per-id maxima."""
@@ -219,19 +241,12 @@ class SparseHead:
     name = "sparse"
     file = SPARSE_FILE
 
-    def __init__(
-        self,
-        torch: Any,
-        base: str | os.PathLike[str],
-        config: HeadsConfig,
-        queries: Sequence[str],
-        documents: Sequence[str],
-    ) -> None:
-        self._torch = torch
+    def _prepare(self, base: _Folder, config: HeadsConfig, queries: _Texts, docs: _Texts) -> None:
+        torch = self._torch
         encoder = sparse_tokens(base, max_length=config.max_seq_length)
         progress = config.show_progress
         self.queries = encoder.token_states(queries, "query", show_progress=progress)
-        self.documents = encoder.token_states(documents, "passage", show_progress=progress)
+        self.documents = encoder.token_states(docs, "passage", show_progress=progress)
         torch.manual_seed(config.seed)
         self.module = torch.nn.Linear(encoder.hidden, 1)
 
@@ -261,27 +276,19 @@ class SparseHead:
         return weights * mask, ids
 
 
-_HEADS = {"colbert": ColbertHead, "sparse": SparseHead}
+_HEADS: dict[str, type[Head]] = {"colbert": ColbertHead, "sparse": SparseHead}
 
 
-class DenseScores:
+class DenseScores(Scorer):
     """The frozen dense side of the combined score: cosines of the encoder's pooled
     embeddings, computed once the way dense retrieval computes them
     (:func:`~polyret.encode.load_encoder` on the base folder)."""
 
-    def __init__(
-        self,
-        torch: Any,
-        base: str | os.PathLike[str],
-        config: HeadsConfig,
-        queries: Sequence[str],
-        documents: Sequence[str],
-    ) -> None:
-        self._torch = torch
+    def _prepare(self, base: _Folder, config: HeadsConfig, queries: _Texts, docs: _Texts) -> None:
         options = {} if config.max_seq_length is None else {"max_length": config.max_seq_length}
         encoder = load_encoder(base, **options)
         self.queries = np.asarray(encoder.encode_queries(list(queries)), np.float32)
-        self.documents = np.asarray(encoder.encode_documents(list(documents)), np.float32)
+        self.documents = np.asarray(encoder.encode_documents(list(docs)), np.float32)
 
     def scores(self, queries: Sequence[int], documents: Sequence[int]) -> Any:
         """``[queries, documents]`` cosines of the rows given."""
