@@ -11,18 +11,20 @@ system retrieves over the whole corpus, test nDCG@10 and Recall@100:
 - ``bm25`` (the anchor) and ``dense`` (the packaged encoder alone);
 - ``sparse zero-shot``: the same folder with a fresh ``sparse_linear.pt`` (what M3 training
   starts from; :func:`polyret.models.m3.write_m3_folder`);
-- ``sparse M3``: the trained sparse head alone (:class:`~polyret.retrieve.LearnedSparse`).
+- ``sparse trained``: the trained sparse head alone (:class:`~polyret.retrieve.LearnedSparse`),
+  by default trained with M3 (``--heads sparse --distill 0``: the sparse head on its own).
 
     nice python benchmarks/bench_m3.py [--train de,en,es,ru] [--test ar] [--per-lang 600]
-                                       [--steps 300] [--lr 1e-3]
+                                       [--steps 300] [--lr 1e-3] [--heads colbert,sparse]
+                                       [--distill 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import tempfile
-import time
 from pathlib import Path
 
 from _common import require_shared
@@ -74,6 +76,8 @@ def main() -> None:
     parser.add_argument("--per-lang", type=int, default=600)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--heads", default="colbert,sparse", help="sparse alone: no M3")
+    parser.add_argument("--distill", type=float, default=1.0, help="0: each head alone")
     args = parser.parse_args()
     shared = require_shared()
     rng = random.Random(0)
@@ -84,18 +88,32 @@ def main() -> None:
     test = read_beir(shared / f"xquad-r-{args.test}")
     queries, qrels = test.split("test")
     base = default_model_path()
-    config = M3Config(max_steps=args.steps, learning_rate=args.lr, threads=2)
+    config = M3Config(
+        heads=args.heads.split(","),
+        distill=args.distill,
+        max_steps=args.steps,
+        learning_rate=args.lr,
+        threads=2,
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
         trained = train_heads(training, base, Path(tmp) / "m3", config)
-        print(f"trained on {len(training)} crops ({args.train}) in {time.perf_counter() - start:.0f} s")
+        run = json.loads((trained / "provenance.json").read_text())["training"]
+        print(
+            f"trained on {len(training)} crops ({args.train}): encoding {run['encoding_s']} s, "
+            f"{run['steps']} steps in {run['runtime_s'] - run['encoding_s']:.0f} s, loss "
+            f"{run['first_loss']:.3f} → {run['last_losses']:.3f}"
+        )
         systems = {
             "bm25": BM25(),
             "dense": Dense(encoder=str(base)),
             "sparse zero-shot": LearnedSparse(encoder=str(write_m3_folder(base, Path(tmp) / "zs"))),
-            "sparse M3": LearnedSparse(encoder=str(trained)),
+            f"sparse trained ({args.heads}, distill {args.distill:g})": LearnedSparse(
+                encoder=str(trained)
+            ),
         }
-        print(f"\nxquad-r-{args.test} test ({len(queries)} questions, {len(test.corpus)} sentences)")
+        print(
+            f"\nxquad-r-{args.test} test ({len(queries)} questions, {len(test.corpus)} sentences)"
+        )
         print("| system | nDCG@10 | Recall@100 |\n|---|---|---|")
         for name, system in systems.items():
             run = system.index(test.corpus).search(queries, k=100)

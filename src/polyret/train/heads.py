@@ -108,6 +108,7 @@ def train_heads(
     log.info("heads: token states of %d queries and %d documents", len(rows), len(texts))
     heads = [_HEADS[name](torch, base_ref, config, queries, texts) for name in config.heads]
     dense = DenseScores(torch, base_ref, config, queries, texts) if config.distill > 0 else None
+    encoded = time.perf_counter()
     position = {t: i for i, t in enumerate(texts)}
     parameters = [p for head in heads for p in head.module.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=0.0)
@@ -140,6 +141,7 @@ def train_heads(
         "last_losses": float(np.mean(losses[-config.logging_steps :])) if losses else None,
         "queries": len(rows),
         "documents": len(texts),
+        "encoding_s": round(encoded - started, 1),
         "runtime_s": round(time.perf_counter() - started, 1),
     }
     states = {head.file: head.module.state_dict() for head in heads}
