@@ -211,12 +211,13 @@ class HeadsConfig(Config):
             ``sparse`` (the lexical weights).
         layers: Hidden layers summed into each token state of the colbert head (as the
             reranker reads them; the sparse head reads the last layer, as at inference).
-        dim: Output dimension of the head (``None``: the encoder's, starting as identity).
+        dim: Output dimension of the colbert head (``None``: the encoder's, starting as
+            identity).
         max_steps: Optimizer steps.
         batch_size: Queries per step (their positives and negatives are every query's
             candidates).
         learning_rate: AdamW learning rate.
-        temperature: Softmax temperature of the MaxSim scores.
+        temperature: Softmax temperature of every score (MaxSim, sparse, combined).
         num_negatives: Hard negatives per row taken from the training set.
         distill: M3's self-knowledge distillation (0: off, each head learns alone): the
             weighted sum of the frozen dense score and the heads' scores is trained too

@@ -17,9 +17,8 @@ seconds per step. Each head scores exactly as inference does:
   a text, and the query · document product; the head starts fresh (seeded), as BGE-M3's.
 
 Loss, per batch of (query, positive, hard negatives), every distinct positive and negative
-of the batch a candidate of every query (temperature ``τ``): InfoNCE of each head's scores, the
-sparse one weighted 0.1 as BGE-M3 does (its scores are unbounded sums, not cosines). With
-``distill`` > 0, M3's self-knowledge distillation: the combined score
+of the batch a candidate of every query (temperature ``τ``): InfoNCE of each head's scores,
+the sparse one weighted 0.1 (BGE-M3's weighting). With ``distill`` > 0, M3's self-knowledge distillation: the combined score
 ``s_inter = w_dense · s_dense + w_sparse · s_sparse + w_colbert · s_colbert`` (the dense
 cosine is the frozen encoder's pooled embedding, as dense retrieval embeds) gets its own
 InfoNCE, and ``softmax(s_inter / τ)``, detached, teaches each head (KL, weighted by
