@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--test", default="ar")
     parser.add_argument("--per-lang", type=int, default=600)
     parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=M3Config().learning_rate)
     parser.add_argument("--heads", default="colbert,sparse", help="sparse alone: no M3")
     parser.add_argument("--distill", type=float, default=1.0, help="0: each head alone")
     args = parser.parse_args()

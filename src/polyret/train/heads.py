@@ -18,7 +18,8 @@ seconds per step. Each head scores exactly as inference does:
 
 Loss, per batch of (query, positive, hard negatives), every distinct positive and negative
 of the batch a candidate of every query (temperature ``τ``): InfoNCE of each head's scores,
-the sparse one weighted 0.1 (BGE-M3's weighting). With ``distill`` > 0, M3's self-knowledge distillation: the combined score
+the sparse one weighted 0.1 (BGE-M3's weighting). With ``distill`` > 0, M3's
+self-knowledge distillation: the combined score
 ``s_inter = w_dense · s_dense + w_sparse · s_sparse + w_colbert · s_colbert`` (the dense
 cosine is the frozen encoder's pooled embedding, as dense retrieval embeds) gets its own
 InfoNCE, and ``softmax(s_inter / τ)``, detached, teaches each head (KL, weighted by
